@@ -1,0 +1,370 @@
+"""Chinese actor recognition and actor normalisation.
+
+An actor is a government body or a collective of bodies.  Names come from two
+sources: the lexicon (``models/zh_bodies.txt``, so abbreviations such as 调宣部
+or 发展改革委 are known) and a grammar of heads — a token that is a lexicon
+body or ends with an organisational suffix (部, 委, 局, 厅, 办公室, 委员会,
+领导小组 …) — preceded by modifier tokens (国家, 省, 市, 区, 各, 有关 …), so
+that bodies missing from the lexicon are still found.  Collectives (各地,
+各有关部门, 国务院各部门, 每个地方 …) are heads too.
+
+All functions work on simplified script (the extractors pass an OpenCC view of
+the text, which is length-preserving) and return offsets into what they were
+given.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .segment import jieba_tokenizer, read_lexicon
+
+# A token ending with one of these is an organisational head (longest first).
+_HEAD_SUFFIXES = (
+    "领导小组办公室", "领导小组", "工作小组", "工作组", "办公厅", "办公室", "委员会", "管理局",
+    "人民政府", "政府", "总局", "总署", "专班", "中心", "部门", "单位", "机构", "机关", "科协",
+    "协会", "学会", "联合会", "工会", "商会", "理事会", "公司", "集团", "银行", "街道",
+    "开发区", "高新区", "示范区", "新区", "园区", "事务所", "研究所", "研究院", "法院", "检察院",
+    "部", "委", "局", "厅", "办", "处", "署", "院", "司", "所", "站", "队",
+)
+_HEAD_RE = re.compile("(?:" + "|".join(map(re.escape, _HEAD_SUFFIXES)) + ")$")
+# Tokens that end with a head suffix but are not bodies.
+_NOT_HEADS = frozenset(
+    "全部 内部 外部 局部 干部 部分 大部 底部 顶部 头部 本部 全局 格局 布局 结局 当局 大局 开局 "
+    "主委 编委 常委 办事 举办 创办 承办 兴办 督办 代办 主办 好处 到处 之处 用处 处处 益处 长处 "
+    "短处 难处 相处 出处 住处 医院 学院 法院 庭院 寺院 场所 处所 厕所 住所 诊所 研究所 车站 网站 "
+    "岗位 上司 公司 官司 部队 军队 团队 排队 梯队 单位 部门 机构 机关 中心 重心 核心 信心 "
+    "小组 分组 编组".split()
+)
+# Generic heads: a body only with a modifier (有关部门, 各单位), never alone.
+_GENERIC = frozenset("部门 单位 机构 机关 中心 公司 银行 小组 工作组".split())
+
+_COLLECTIVE_RE = re.compile(
+    r"(?:国务院|中央|省直|市直|区直|县直|省级|市级|区级|县级|全区|全市|全省|全县|本级)?"
+    r"(?:各级|各|每个|所有)(?:有关|相关|直属)?"
+    r"(?:地方|地区|地|省|市|县|区|乡镇|街道|部门|单位|机构|部委|直属机构|成员单位|学会|"
+    r"级政府|级党委和政府|级人民政府|省区市|省份)$"
+)
+_COLLECTIVE_PREFIX = re.compile(r"(?:各级|各|每个|所有)(?:有关|相关|直属)?")
+_PLACE_COLLECTIVE = re.compile(r"各(?:地|省|市|县|区|级)|各地区|各省市")
+_PREFIX_TOKENS = frozenset(
+    "国家 中央 中共 国务院 省 市 区 县 乡 镇 州 自治区 直辖市 省级 市级 区级 县级 各 各级 有关 相关 "
+    "全国 全省 全市 全区 全县 本级 同级 地方 各地 省直 市直 区直 县直 其他 其它 主管 行业 "
+    "牵头 责任 配合 所属 直属 下属 上级 中国 我国 当地 属地".split()
+)
+# Tokens that never occur inside a body's name: modal and function words, common predicates.
+_STOP_TOKENS = frozenset(
+    "要 应 应当 须 必须 需 需要 将 可 可以 能 会 把 对 在 于 从 向 按 按照 依 依照 根据 为 为了 "
+    "以 与 和 及 以及 或 并 并且 等 的 之 是 已 已经 曾 也 都 均 还 再 又 就 则 由 请 经 "
+    "负责 牵头 会同 协助 配合 参与 落实 做好 加强 推进 推动 组织 研究 制定 完善 建立 健全 "
+    "开展 实施 及时 认真 切实 积极 进一步 加快 统筹 指导 督促 强调 指出 表示 认为 提出 "
+    "召开 发布 印发 通知 意见 方案 关于 深化 强化 优化 提升 促进 扩大 坚持 支持 鼓励 引导 服务 "
+    "围绕 聚焦 打造 培育 探索 创新 发挥 增强 提高 保障 确保 实现 形成 针对 结合 通过".split()
+)
+# jieba dictionary tags that a name-modifier token cannot carry (verbs, adverbs, pronouns ...).
+_VERBAL_TAGS = frozenset("v vd ad d p c u r a ad m q f t".split())
+_LIST_SEPARATORS = frozenset("、,，;；/")
+_CONJUNCTIONS = frozenset("和 及 与 以及 暨".split())
+_TRAILING_ETC = re.compile(r"(?:等(?:有关|相关)?(?:部门|单位|机构|地方|地区)?)$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_BRACKETS_OPEN = "(（"
+_BRACKETS_CLOSE = ")）"
+
+MAX_ACTOR_CHARS = 24
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@functools.lru_cache(maxsize=4)
+def lexicon_set(path: str) -> frozenset[str]:
+    """The lexicon's names as a set.
+
+    Args:
+        path: the lexicon file.
+    """
+    return frozenset(read_lexicon(path))
+
+
+@functools.lru_cache(maxsize=1)
+def _word_tags() -> dict[str, str]:
+    """jieba's dictionary part-of-speech tags, word -> tag (loaded once per process)."""
+    import jieba.posseg
+
+    jieba.posseg.dt.tokenizer.initialize()
+    return jieba.posseg.dt.word_tag_tab
+
+
+def is_head(token: str, lexicon: frozenset[str]) -> bool:
+    """Whether a token can end an actor's name.
+
+    Args:
+        token: one segmenter token (simplified script).
+        lexicon: the body names of the lexicon.
+    """
+    if token in lexicon or _COLLECTIVE_RE.search(token):
+        return True
+    if len(token) < 2 or token in _NOT_HEADS and token not in _GENERIC:
+        return False
+    return bool(_HEAD_RE.search(token))
+
+
+def is_actor_text(text: str, lexicon: frozenset[str]) -> bool:
+    """Whether a whole string reads as an actor (used to validate list items).
+
+    Args:
+        text: a candidate actor name, simplified script.
+        lexicon: the body names of the lexicon.
+    """
+    t = text.strip()
+    if not t or len(t) > MAX_ACTOR_CHARS or not _CJK.search(t):
+        return False
+    core = re.sub(r"[(（][^()（）]*[)）]$", "", t)
+    if core in lexicon or _COLLECTIVE_RE.search(core):
+        return True
+    if core in _GENERIC or core in _NOT_HEADS:
+        return False
+    return bool(_HEAD_RE.search(core))
+
+
+class ActorGrammar:
+    """Finds actor lists in simplified Chinese text.
+
+    Args:
+        lexicon: path of the lexicon file (``models/zh_bodies.txt``).
+    """
+
+    def __init__(self, lexicon: str | Path):
+        self.lexicon_path = str(lexicon)
+        self.lexicon = lexicon_set(self.lexicon_path)
+        self._tok = jieba_tokenizer(self.lexicon_path)
+        self._tags = _word_tags()
+
+    def tokens(self, text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+        """Tokens of ``text[start:end]`` with absolute offsets.
+
+        Args:
+            text: the text.
+            start: where to begin.
+            end: where to stop.
+        """
+        out = []
+        for word, s, e in self._tok.tokenize(text[start:end], HMM=True):
+            out.append((word, start + s, start + e))
+        return out
+
+    def actor_at(self, toks: list[tuple[str, int, int]], i: int) -> tuple[Span, int] | None:
+        """The actor that starts at token ``i``, and the index of the token after it.
+
+        Modifier tokens are consumed up to a head; a head is extended by a
+        following head (中国科协 + 深化改革 + 领导小组, 市政府 + 办公室) when only
+        name-like tokens lie between, and by a bracketed note (科技厅(委、局)).
+
+        Args:
+            toks: tokens with offsets, from ``tokens``.
+            i: the index of the first token.
+        """
+        best: int | None = None
+        j = i
+        n_chars = 0
+        while j < len(toks):
+            word = toks[j][0]
+            if word in _STOP_TOKENS and not (best is None and word in _PREFIX_TOKENS):
+                break
+            if not _CJK.search(word) and not word.isalnum():
+                break
+            n_chars += len(word)
+            if n_chars > MAX_ACTOR_CHARS:
+                break
+            if is_head(word, self.lexicon) or (
+                    j > i and _COLLECTIVE_RE.fullmatch("".join(t[0] for t in toks[i:j + 1]))):
+                if best is not None and word in _GENERIC and (j - best) > 1:
+                    break
+                best = j
+                # A collective (各地) or a full lexicon name followed by a non-head ends here,
+                # unless an extensible head follows within two tokens.
+                if not self._extends(toks, j):
+                    break
+            elif best is not None and j - best >= 2:
+                break
+            elif word not in _PREFIX_TOKENS and self._tags.get(word) in _VERBAL_TAGS \
+                    and not _COLLECTIVE_PREFIX.fullmatch("".join(t[0] for t in toks[i:j + 1])):
+                break
+            j += 1
+        if best is None:
+            return None
+        first = toks[i][0]
+        if best == i and first in _GENERIC:
+            return None
+        end_tok = best + 1
+        end = toks[best][2]
+        # 科技厅(委、局): a bracketed note right after the head belongs to the name.
+        if end_tok < len(toks) and toks[end_tok][0] in _BRACKETS_OPEN:
+            k = end_tok + 1
+            while k < len(toks) and toks[k][0] not in _BRACKETS_CLOSE and k - end_tok < 8:
+                k += 1
+            if k < len(toks) and toks[k][0] in _BRACKETS_CLOSE:
+                inner = "".join(t[0] for t in toks[end_tok + 1:k])
+                if all(is_head(part, self.lexicon) or len(part) <= 2
+                       for part in re.split(r"[、,，]", inner) if part):
+                    end = toks[k][2]
+                    end_tok = k + 1
+        return Span(toks[i][1], end), end_tok
+
+    def _extends(self, toks: list[tuple[str, int, int]], j: int) -> bool:
+        if _PLACE_COLLECTIVE.fullmatch(toks[j][0]) and j + 1 < len(toks) \
+                and is_head(toks[j + 1][0], self.lexicon) and toks[j + 1][0] not in _GENERIC:
+            return True  # 各地 + 发展改革委
+        for k in (j + 1, j + 2):
+            if k >= len(toks):
+                return False
+            word = toks[k][0]
+            if word in _STOP_TOKENS or not _CJK.search(word):
+                return False
+            if is_head(word, self.lexicon):
+                return bool(re.search("(?:小组|办公室|办公厅|委员会|工作组|中心|专班)$", word)) \
+                    or (k == j + 1 and bool(re.fullmatch("[部委局厅办处署院司]", word[-1])) and len(word) <= 3
+                        and word not in self.lexicon)
+        return False
+
+    def actor_list(self, text: str, start: int, limit: int) -> tuple[list[Span], int]:
+        """Actors listed from ``start`` (``X、Y和Z等部门``), and where the list ends.
+
+        Returns an empty list when ``text[start:]`` does not begin with an actor.
+
+        Args:
+            text: simplified-script text.
+            start: offset where the list must begin.
+            limit: offset the list may not run past.
+        """
+        toks = self.tokens(text, start, min(limit, start + 80))
+        actors: list[Span] = []
+        i = 0
+        end = start
+        while i < len(toks):
+            found = self.actor_at(toks, i)
+            if found is None:
+                break
+            span, i = found
+            actors.append(span)
+            end = span.end
+            if i < len(toks) and toks[i][0] == "等":
+                end = toks[i][2]
+                i += 1
+                while i < len(toks) and toks[i][0] in {"有关", "相关", "部门", "单位", "机构", "地方"}:
+                    end = toks[i][2]
+                    i += 1
+                break
+            if i < len(toks) and (toks[i][0] in {"、", "/"} or toks[i][0] in _CONJUNCTIONS):
+                nxt = self.actor_at(toks, i + 1) if i + 1 < len(toks) else None
+                if nxt is None:
+                    break
+                i += 1
+                continue
+            break
+        return actors, end
+
+    def split_list(self, text: str, start: int, end: int) -> list[Span]:
+        """Split a span known to hold only a list of actors (a tag or a 牵头单位 line).
+
+        Items are separated by 、,;/ or 和/及/与 between two actors; a trailing
+        等… is trimmed; every item is kept, even one the grammar does not know.
+
+        Args:
+            text: simplified-script text.
+            start: start of the list.
+            end: end of the list.
+        """
+        spans: list[Span] = []
+        depth = 0
+        item_start = start
+        for pos in range(start, end + 1):
+            ch = text[pos] if pos < end else ","
+            if ch in _BRACKETS_OPEN:
+                depth += 1
+            elif ch in _BRACKETS_CLOSE:
+                depth = max(0, depth - 1)
+            elif depth == 0 and ch in _LIST_SEPARATORS:
+                spans.extend(self._split_conjunctions(text, item_start, pos))
+                item_start = pos + 1
+        return [s for s in (self._trim(text, s) for s in spans) if s is not None]
+
+    def _split_conjunctions(self, text: str, start: int, end: int) -> list[Span]:
+        item = text[start:end]
+        if item in self.lexicon:
+            return [Span(start, end)]
+        for conj in ("以及", "和", "及", "与"):
+            k = item.find(conj)
+            if 0 < k < len(item) - len(conj):
+                left, right = item[:k], item[k + len(conj):]
+                if is_actor_text(left, self.lexicon) and is_actor_text(right, self.lexicon):
+                    return [Span(start, start + k), *self._split_conjunctions(text, start + k + len(conj), end)]
+        return [Span(start, end)]
+
+    @staticmethod
+    def _trim(text: str, span: Span) -> Span | None:
+        s, e = span.start, span.end
+        while s < e and (text[s].isspace() or text[s] in "“”\"'"):
+            s += 1
+        while e > s and (text[e - 1].isspace() or text[e - 1] in "。.“”\"'"):
+            e -= 1
+        m = _TRAILING_ETC.search(text[s:e])
+        if m and m.start() > 0:
+            e = s + m.start()
+        return Span(s, e) if e - s >= 2 or (e - s == 1 and _CJK.match(text[s])) else None
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@functools.lru_cache(maxsize=4)
+def read_aliases(path: str) -> dict[str, str]:
+    """The alias table: alias -> canonical name (tab-separated, ``#`` comments).
+
+    Args:
+        path: the alias file (``models/actor_aliases.tsv``).
+    """
+    out: dict[str, str] = {}
+    p = Path(path)
+    if not p.exists():
+        return out
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2:
+            from .errors import ParamsError
+
+            raise ParamsError("expected 'alias<TAB>canonical name'", path=str(p), line=n)
+        out[_fold(parts[0]).lower()] = parts[1].strip()
+    return out
+
+
+_EN_ARTICLE = re.compile(r"^(?:the|The)\s+")
+
+
+def normalize_actor(actor: str, aliases: dict[str, str], to_simplified=None) -> str:
+    """The canonical name of an actor: its alias-table entry, else the folded surface form.
+
+    Folding: NFKC, simplified script, white space collapsed, a leading English
+    article dropped.
+
+    Args:
+        actor: the actor as written.
+        aliases: the alias table from ``read_aliases``.
+        to_simplified: a traditional -> simplified converter, or None.
+    """
+    folded = _fold(actor)
+    if to_simplified is not None:
+        folded = to_simplified(folded)
+    folded = _EN_ARTICLE.sub("", folded)
+    key = folded.lower()
+    return aliases.get(key) or aliases.get("the " + key) or folded

@@ -1,0 +1,531 @@
+"""Web page -> body text: drop navigation, footers, share bars and metadata tables.
+
+HTML goes through trafilatura (recall-oriented, tables kept, no comments),
+rendered from its XML output so that paragraphs inside layout tables stay
+separate lines; if trafilatura fails or finds nothing (pathological or
+truncated HTML), a linear regex tag stripper takes over.  The resulting lines,
+like the lines of a text page, are then scored by a small logistic regression
+over line features (length, punctuation, digits, position, repetition,
+vocabulary cues such as ``首页 >``, ``分享到``, ``Copyright``, ``ICP备``, and the
+same cues on neighbouring lines).  Its weights live in
+``models/boilerplate.json`` (plain JSON) and are learned from the labelled
+lines in ``annotations/boilerplate/lines.tsv`` by :func:`train`.
+
+What is kept: the title, addressees, body, signature and date lines.  What
+goes: navigation, share/print bars, contact and link blocks, copyright lines,
+metadata tables (their content reaches metadata through the raw lines) and
+repeated title lines.
+"""
+from __future__ import annotations
+
+import html as html_lib
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelInvalid
+from .settings import MODELS_DIR, REPO_ROOT
+
+__all__ = [
+    "Body", "clean_html", "clean_text", "html_text_lines", "line_features",
+    "score_lines", "train", "load_model", "FEATURES",
+]
+
+MODEL_PATH = MODELS_DIR / "boilerplate.json"
+LINES_PATH = REPO_ROOT / "annotations" / "boilerplate" / "lines.tsv"
+
+
+@dataclass
+class Body:
+    """The body of a page: ``text`` (kept lines joined with ``\\n``; an empty
+    line marks a paragraph gap of the source) and a ``title_hint``."""
+
+    text: str
+    title_hint: str | None
+
+
+# ---------------------------------------------------------------- line cues
+_CJK = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
+_LATIN = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"[0-9０-９]")
+_PUNCT = re.compile(r"[，。、；：！？,.;:!?（）()“”《》]")
+_FINAL = re.compile(r"[。！？；.!?;…]$")
+_NAV = re.compile(r"首页\s*[>›»/]|当前位置|您的位置|您现在的位置|[>›»]\s*\S+\s*[>›»]|返回顶部|上一篇|下一篇|"
+                  r"网站地图|站内搜索|Home\s*[>|]|You are here")
+_SHARE = re.compile(r"分享到|分享至|打印本页|打印|关闭窗口|关闭本页|复制链接|收藏|【?字[体號号]\s*[:：]?\s*[大中小]|"
+                    r"浏览\s*[:：]?\s*\d+\s*次|阅读\s*[:：]?\s*\d+|点击\s*[:：]?\s*\d+|瀏覽|微信|微博|扫一扫|二维码|"
+                    r"Print|Share|E-?mail this|Font size")
+_CONTACT = re.compile(r"联系我们|聯繫我們|电话\s*[:：]|传真\s*[:：]|邮箱\s*[:：]|邮编\s*[:：]|地址\s*[:：]|電話|傳真|"
+                      r"E-?mail\s*[:：]|Tel\s*[:：]|Fax\s*[:：]|Contact us|[\w.]+@[\w.]+\.\w+")
+_COPY = re.compile(r"Copyright|©|版权所有|版權所有|ICP\s*备|ICP備|京ICP|备案号|公网安备|主办单位|承办单位|主辦|"
+                   r"技术支持|网站标识码|All rights reserved|免责声明|隐私", re.I)
+_LINKS = re.compile(r"相关链接|友情链接|热点栏目|热门栏目|热门|推荐内容|相关文章|相关新闻|相关阅读|延伸阅读|"
+                    r"更多|赞助本站|学会链接|Related|More\b|Links\b")
+_LANG = re.compile(r"中文\s*\|\s*English|English\s*\|\s*中文|^EN$|^中文$|繁體|简体|^App\b|无障碍|手机版|English$")
+_IMG = re.compile(r"\.(?:jpe?g|png|gif|bmp|webp|svg)\b", re.I)
+_URL = re.compile(r"https?://|www\.", re.I)
+_EDIT = re.compile(r"\[编辑\]|\[編輯\]|\[edit\]", re.I)
+_META = re.compile(r"发布日期|發佈日期|发布时间|發布時間|成文日期|索\s*引\s*[号號]|主[题題]分[类類]|发文机关|發文機關|"
+                   r"发文字号|發文字號|^[标標]\s*[题題]\s*[:：]|^[时時]\s*效\s*[:：]|来源\s*[:：]|來源|作者\s*[:：]|"
+                   r"时间\s*[:：]\s*\d|Updated\s*:|Source\s*:|Editor\s*:|Date\s*:|^\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}")
+_META_LABEL = re.compile(r"^(?:索\s*引\s*[号號]|主\s*[题題]\s*分\s*[类類]|发\s*文\s*机\s*关|發\s*文\s*機\s*關|"
+                         r"成\s*文\s*日\s*期|[标標]\s*[题題]|发\s*文\s*字\s*号|發\s*文\s*字\s*號|发\s*布\s*日\s*期|"
+                         r"發\s*佈\s*日\s*期|[时時]\s*效|来\s*源|來\s*源|作\s*者|文\s*号|分\s*类)\s*[:：]?$")
+_DATE_LINE = re.compile(r"^(?:\d{4}|[〇零一二三四五六七八九○]{4})\s*年\s*\S{1,3}\s*月\s*\S{1,3}\s*日(?:印发)?$|"
+                        r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$")
+_ORG_LINE = re.compile(r"^[\u4e00-\u9fff\s（）()]{2,20}(?:部|委|厅|局|办|办公厅|政府|院|会|室|署|处|中心|办公室)$")
+_MARKER = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|"
+                     r"第[一二三四五六七八九十百\d]+[章节条]|\(?[a-z]\)|Sec(?:tion|\.)\s*\d)")
+_TITLE = re.compile(r"关于|關於|(?:通知|意见|决定|方案|办法|规划|规定|条例|纲要|任务|批复|复函|函|答复|通报|公告|"
+                    r"报告|请示|决议|命令|细则|预案|规则)$|^(?:Functions|Main responsibilities|"
+                    r"Notice|Opinions|Executive Order|Division of)")
+_TITLE_END = re.compile(r"(?:通知|意见|决定|方案|办法|规划|规定|条例|纲要|批复|复函|函|答复|通报|公告|报告|请示|"
+                        r"决议|命令|细则|预案|规则)(?:[（(].{1,20}[）)])?$")
+_DOC_NO = re.compile(r"〔\d{4}〕|\[\d{4}\]|第\s*\d+\s*号$")
+_MODAL = re.compile(r"要|负责|牵头|落实|推进|加强|shall|will|must|responsible|To\s+\w+")
+_ADDRESSEE = re.compile(r"^[^。；;]{4,}[、,，][^。；;]*[:：]$")
+_PIPES = re.compile(r"\||\s[I丨]\s")
+_STRONG_FOOTER = (_CONTACT, _COPY, _LINKS)
+_SPACES = re.compile(r"\s+")
+
+FEATURES = [
+    "bias", "log_len", "short", "long", "final", "colon_end", "punct", "digit", "cjk", "latin",
+    "nopunct_long", "pos", "first3", "last3", "repeated", "nav", "share", "contact", "copyright",
+    "links", "lang", "img_url", "edit", "meta", "meta_label", "after_meta_label", "pipes",
+    "date_line", "org_line", "marker", "title", "modal", "addressee", "footer_zone",
+    "prev_cue", "next_cue", "window_short",
+]
+
+
+def _cues(line: str) -> dict[str, float]:
+    return {
+        "nav": float(bool(_NAV.search(line))),
+        "share": float(bool(_SHARE.search(line))),
+        "contact": float(bool(_CONTACT.search(line))),
+        "copyright": float(bool(_COPY.search(line))),
+        "links": float(bool(_LINKS.search(line))) if len(line) < 30 else 0.0,
+        "lang": float(bool(_LANG.search(line))),
+        "img_url": float(bool(_IMG.search(line) or _URL.search(line))),
+        "edit": float(bool(_EDIT.search(line))),
+        "meta": float(bool(_META.search(line))),
+        "meta_label": float(bool(_META_LABEL.match(line))),
+    }
+
+
+def line_features(lines: list[str]) -> list[dict[str, float]]:
+    """Features of each line of a page, including context from its neighbours.
+
+    Args:
+        lines: the page's non-blank lines, stripped, in order.
+    """
+    n = len(lines)
+    counts: dict[str, int] = {}
+    keys = [_SPACES.sub("", x) for x in lines]
+    for k in keys:
+        counts[k] = counts.get(k, 0) + 1
+    cues = [_cues(x) for x in lines]
+    any_cue = [max(c.values()) for c in cues]
+    strong = [any(p.search(x) for p in _STRONG_FOOTER) and len(x) < 80 for x in lines]
+    lens = [len(k) for k in keys]
+    out = []
+    footer_seen = False
+    for i, line in enumerate(lines):
+        k = keys[i]
+        m = max(1, len(k))
+        head = k[:400]
+        hm = max(1, len(head))
+        pos = i / (n - 1) if n > 1 else 0.0
+        if i > 0 and strong[i - 1] and (i - 1) / max(1, n - 1) > 0.5:
+            footer_seen = True
+        lo, hi = max(0, i - 2), min(n, i + 3)
+        f = {
+            "bias": 1.0,
+            "log_len": math.log1p(m) / 5.0,
+            "short": float(m <= 6),
+            "long": float(m >= 60),
+            "final": float(bool(_FINAL.search(k))),
+            "colon_end": float(k.endswith((":", "："))),
+            "punct": min(1.0, 5 * len(_PUNCT.findall(head)) / hm),
+            "digit": len(_DIGIT.findall(head)) / hm,
+            "cjk": len(_CJK.findall(head)) / hm,
+            "latin": len(_LATIN.findall(head)) / hm,
+            "nopunct_long": float(m >= 40 and not _PUNCT.search(k)),
+            "pos": pos,
+            "first3": float(i < 3),
+            "last3": float(i >= n - 3),
+            "repeated": float(counts[k] > 1 and m >= 4),
+            **cues[i],
+            "after_meta_label": float(i > 0 and bool(cues[i - 1]["meta_label"])),
+            "pipes": float(bool(_PIPES.search(line))),
+            "date_line": float(bool(_DATE_LINE.match(k))),
+            "org_line": float(bool(_ORG_LINE.match(k))),
+            "marker": float(bool(_MARKER.match(k))),
+            "title": float(bool(_TITLE.search(k[:200]))),
+            "modal": float(bool(_MODAL.search(head))),
+            "addressee": float(bool(_ADDRESSEE.match(k[:200]))),
+            "footer_zone": float(footer_seen),
+            "prev_cue": max(any_cue[lo:i], default=0.0),
+            "next_cue": max(any_cue[i + 1:hi], default=0.0),
+            "window_short": float(sum(lens[lo:hi]) / (hi - lo) < 12),
+        }
+        out.append(f)
+    return out
+
+
+# ---------------------------------------------------------------- the model
+_MODEL_CACHE: dict[str, Any] = {}
+
+
+def load_model(path: str | Path | None = None) -> dict[str, float]:
+    """The classifier's weights (feature name -> weight) from plain JSON.
+
+    Args:
+        path: a ``boilerplate.json``; ``None`` is ``models/boilerplate.json``.
+    """
+    p = Path(path) if path else MODEL_PATH
+    key = str(p)
+    if key not in _MODEL_CACHE:
+        if not p.exists():
+            _MODEL_CACHE[key] = dict(_FALLBACK_WEIGHTS)
+        else:
+            try:
+                data = json.loads(p.read_text(encoding="utf-8"))
+                weights = {name: float(data["weights"][name]) for name in FEATURES}
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ModelInvalid(f"not a boilerplate model: {exc}", path=str(p),
+                                   hint="retrain it with python -m pipeline.boilerplate") from None
+            _MODEL_CACHE[key] = weights
+    return _MODEL_CACHE[key]
+
+
+# Hand-set weights, used only when models/boilerplate.json is missing.
+_FALLBACK_WEIGHTS = {name: 0.0 for name in FEATURES} | {
+    "bias": 1.0, "final": 2.0, "punct": 2.0, "log_len": 2.0, "nav": -4.0, "share": -4.0,
+    "contact": -3.0, "copyright": -4.0, "links": -3.0, "lang": -3.0, "meta": -3.0,
+    "meta_label": -4.0, "after_meta_label": -3.0, "footer_zone": -3.0, "title": 2.0,
+    "date_line": 2.0, "org_line": 1.5, "addressee": 2.0,
+}
+
+
+def score_lines(lines: list[str], weights: dict[str, float] | None = None) -> list[float]:
+    """The probability that each line is body text.
+
+    Args:
+        lines: the page's non-blank lines, stripped, in order.
+        weights: feature weights; ``None`` loads ``models/boilerplate.json``.
+    """
+    w = weights if weights is not None else load_model()
+    probs = []
+    for f in line_features(lines):
+        z = sum(w[name] * f[name] for name in FEATURES)
+        probs.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
+    return probs
+
+
+def read_labelled(path: str | Path | None = None) -> list[tuple[str, int, str]]:
+    """Labelled lines as (document, label, line); documents are separated by
+    ``#`` comment lines naming them in ``lines.tsv``.
+
+    Args:
+        path: a TSV of ``label<TAB>line``; ``None`` is the project's file.
+    """
+    p = Path(path) if path else LINES_PATH
+    out: list[tuple[str, int, str]] = []
+    doc = ""
+    for lineno, raw in enumerate(p.read_text(encoding="utf-8").split("\n"), 1):
+        if not raw.strip():
+            continue
+        if raw.startswith("#"):
+            doc = raw[1:].strip()
+            continue
+        label, _, text = raw.partition("\t")
+        if label not in ("0", "1") or not text:
+            raise ModelInvalid("expected 'label<TAB>line' with label 0 or 1",
+                               path=str(p), line=lineno, hint="fix or delete the line")
+        out.append((doc, int(label), text))
+    return out
+
+
+def _design(rows: list[tuple[str, int, str]]) -> tuple[list[list[float]], list[int], list[str]]:
+    """Features per labelled line, computed within each document."""
+    xs: list[list[float]] = []
+    ys: list[int] = []
+    docs: list[str] = []
+    start = 0
+    while start < len(rows):
+        end = start
+        while end < len(rows) and rows[end][0] == rows[start][0]:
+            end += 1
+        chunk = rows[start:end]
+        for (doc, label, _), f in zip(chunk, line_features([t for _, _, t in chunk])):
+            xs.append([f[name] for name in FEATURES])
+            ys.append(label)
+            docs.append(doc)
+        start = end
+    return xs, ys, docs
+
+
+def train(lines_path: str | Path | None = None, out_path: str | Path | None = None,
+          *, c: float = 1.0) -> dict[str, Any]:
+    """Fit the line classifier on labelled lines and write its weights as JSON.
+
+    Args:
+        lines_path: labelled lines (``annotations/boilerplate/lines.tsv`` by default).
+        out_path: where to write the model (``models/boilerplate.json`` by default).
+        c: inverse regularisation strength of the logistic regression.
+
+    Returns:
+        the model dict, including leave-one-document-out ``heldout_accuracy``.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    rows = read_labelled(lines_path)
+    xs, ys, docs = _design(rows)
+    correct = 0
+    for held in sorted(set(docs)):
+        tr = [i for i, d in enumerate(docs) if d != held]
+        te = [i for i, d in enumerate(docs) if d == held]
+        clf = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, fit_intercept=False)
+        clf.fit([xs[i] for i in tr], [ys[i] for i in tr])
+        pred = clf.predict([xs[i] for i in te])
+        correct += sum(int(p == ys[i]) for p, i in zip(pred, te))
+    clf = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, fit_intercept=False)
+    clf.fit(xs, ys)
+    model = {
+        "kind": "logistic-regression",
+        "features": FEATURES,
+        "weights": {name: round(float(wt), 6) for name, wt in zip(FEATURES, clf.coef_[0])},
+        "n_lines": len(ys),
+        "n_docs": len(set(docs)),
+        "heldout_accuracy": round(correct / len(ys), 4),
+        "heldout": "leave-one-document-out",
+    }
+    out = Path(out_path) if out_path else MODEL_PATH
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    _MODEL_CACHE.pop(str(out), None)
+    return model
+
+
+# ---------------------------------------------------------------- cleaning
+def _title_key(line: str) -> str:
+    return _SPACES.sub("", line)
+
+
+def _title_part(line: str) -> bool:
+    return (len(line) <= 40 and not _FINAL.search(line) and not _META.search(line)
+            and not _DOC_NO.search(line) and not _DATE_LINE.match(line)
+            and not line.endswith((":", "：")) and not _MARKER.match(line))
+
+
+def _title_block(lines: list[str]) -> list[int]:
+    """Indices of the title's lines among the first lines of a page."""
+    for j, line in enumerate(lines[:12]):
+        if _TITLE.search(line[:200]) and not _FINAL.search(line) and not _META.search(line) \
+                and len(line) <= 150:
+            block = [j]
+            k = j - 1
+            while k >= 0 and j - k <= 2 and _title_part(lines[k]) and not _TITLE_END.search(lines[k]):
+                block.insert(0, k)
+                k -= 1
+            k = j + 1
+            while k < len(lines) and k - j <= 2 and not _TITLE_END.search(lines[k - 1]) \
+                    and _title_part(lines[k]):
+                block.append(k)
+                k += 1
+            return block
+    return []
+
+
+def _hard_boilerplate(line: str) -> bool:
+    if len(line) > 60:
+        return False
+    return bool(_NAV.search(line) or _COPY.search(line) or _LANG.search(line)
+                or (_SHARE.search(line) and not _FINAL.search(line)))
+
+
+def clean_lines(lines: list[str], threshold: float) -> Body:
+    """Keep the body lines of a page given as lines.
+
+    Args:
+        lines: the page's lines (blank ones mark paragraph gaps).
+        threshold: lines scored below this probability of being body are dropped.
+    """
+    # Short lines with an unmistakable cue (breadcrumbs, share bars, copyright,
+    # language switches) go before scoring, so that they do not colour the
+    # context features of the lines around them.
+    idx = [i for i, x in enumerate(lines) if x.strip() and not _hard_boilerplate(x.strip())]
+    stripped = [lines[i].strip() for i in idx]
+    probs = score_lines(stripped)
+    # The title sits among navigation, so its neighbours' cues count against
+    # it: the first title-shaped line near the top, and the short lines that
+    # continue it (titles are often broken over two or three lines), are kept.
+    for j in _title_block(stripped):
+        probs[j] = max(probs[j], threshold)
+    kept: list[tuple[int, str]] = [(i, s) for i, s, p in zip(idx, stripped, probs) if p >= threshold]
+    title = None
+    for _, s in kept[:8]:
+        if _TITLE.search(s[:200]) and not _FINAL.search(s):
+            title = s
+            break
+    if title is None and kept and len(kept[0][1]) <= 120:
+        title = kept[0][1]
+    out: list[str] = []
+    seen_titles: set[str] = set()
+    prev = None
+    for i, s in kept:
+        key = _title_key(s)
+        is_titleish = len(key) >= 8 and not _FINAL.search(key) and bool(_TITLE.search(key[:200]))
+        if is_titleish and key in seen_titles:
+            continue  # a repeated title line
+        if is_titleish:
+            seen_titles.add(key)
+        if prev is not None and any(not lines[j].strip() for j in range(prev + 1, i)):
+            out.append("")
+        out.append(s)
+        prev = i
+    return Body(text="\n".join(out), title_hint=title)
+
+
+def clean_text(text: str, threshold: float) -> Body:
+    """The body of a text page.
+
+    Args:
+        text: the decoded page (``\\n`` line ends).
+        threshold: lines scored below this probability of being body are dropped
+            (``params['ingest']['boilerplate_threshold']``).
+    """
+    return clean_lines(text.split("\n"), threshold)
+
+
+# ---------------------------------------------------------------- HTML
+_DROP_BLOCKS = re.compile(r"<(script|style|noscript|template|svg|head)\b.*?(?:</\1\s*>|\Z)", re.I | re.S)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|br|tr|li|ul|ol|h[1-6]|table|section|article|header|footer|nav|aside|pre|"
+    r"blockquote|dd|dt|dl|form|hr|center|main|body|html|title)\b[^>]*>", re.I)
+_CELL_TAG = re.compile(r"</?t[dh]\b[^>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^>]{0,2000}>|<[^>]*\Z")
+_TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
+_HSPACE = re.compile(r"[ \t\r\f\v]+")
+
+
+def html_text_lines(html: str) -> list[str]:
+    """All visible text of an HTML page as lines, boilerplate included.
+
+    Linear in the size of the page (regular expressions only), so it copes
+    with truncated and absurdly nested HTML.
+
+    Args:
+        html: the page's markup.
+    """
+    text = _COMMENT.sub(" ", html)
+    text = _DROP_BLOCKS.sub("\n", text)
+    text = _BLOCK_TAG.sub("\n", text)
+    text = _CELL_TAG.sub(" ", text)
+    text = _ANY_TAG.sub("", text)
+    text = html_lib.unescape(text)
+    return [_HSPACE.sub(" ", x).strip() for x in text.split("\n")]
+
+
+def html_title(html: str) -> str | None:
+    """The text of the page's ``<title>``, or ``None``.
+
+    Args:
+        html: the page's markup.
+    """
+    m = _TITLE_TAG.search(html[:200_000])
+    if not m:
+        return None
+    title = _HSPACE.sub(" ", html_lib.unescape(_ANY_TAG.sub("", m.group(1)))).strip()
+    return title or None
+
+
+_XML_BLOCKS = {"p", "head", "item", "quote", "code", "list", "table", "row", "cell", "lb", "main", "doc"}
+
+
+def _xml_lines(xml: str) -> list[str]:
+    """Render trafilatura's XML output as lines: one per paragraph, heading,
+    list item or table row (cells of a row joined with ``" | "``)."""
+    from lxml import etree
+
+    root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(recover=True, huge_tree=False))
+    lines: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        line = _HSPACE.sub(" ", "".join(buf)).strip()
+        if line:
+            lines.append(line)
+        buf.clear()
+
+    def walk(el: Any, depth: int) -> None:
+        if depth > 200:
+            raise RecursionError("trafilatura output nested too deeply")
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag == "row" and not any(
+                sub.tag in ("p", "head", "list", "table") for cell in el for sub in cell):
+            flush()
+            cells = [_HSPACE.sub(" ", "".join(c.itertext())).strip() for c in el]
+            lines.append(" | ".join(c for c in cells if c))
+            buf.append("")
+            flush()
+        else:
+            if tag in _XML_BLOCKS:
+                flush()
+            if el.text:
+                buf.append(el.text)
+            for child in el:
+                walk(child, depth + 1)
+            if tag in _XML_BLOCKS:
+                flush()
+        if el.tail:
+            buf.append(el.tail)
+
+    walk(root, 0)
+    flush()
+    return lines
+
+
+def _trafilatura_lines(html: str) -> list[str] | None:
+    import trafilatura
+
+    xml = trafilatura.extract(
+        html, output_format="xml", favor_recall=True, include_comments=False,
+        include_tables=True, include_images=False, include_links=False,
+        deduplicate=False, with_metadata=False)
+    if not xml:
+        return None
+    lines = _xml_lines(xml)
+    return lines if any(lines) else None
+
+
+def clean_html(html: str, threshold: float = 0.5) -> Body:
+    """The body of an HTML page.
+
+    Args:
+        html: the page's markup (decoded text).
+        threshold: as for :func:`clean_text`, applied to the extracted lines.
+    """
+    title = html_title(html)
+    try:
+        lines = _trafilatura_lines(html)
+    except Exception:  # noqa: BLE001 - any failure inside trafilatura
+        lines = None  # trafilatura gave up on broken HTML: fall back to the tag stripper
+    if lines is None:
+        lines = html_text_lines(html)
+    body = clean_lines(lines, threshold)
+    return Body(text=body.text, title_hint=title or body.title_hint)
+
+
+def _main() -> None:  # pragma: no cover - a command
+    model = train()
+    print(f"trained on {model['n_lines']} lines from {model['n_docs']} documents; "
+          f"held-out accuracy {model['heldout_accuracy']:.3f} -> {MODEL_PATH}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()

@@ -1,0 +1,265 @@
+"""The ``obligations`` command."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import ObligationsError, UsageError
+
+EXIT_OK, EXIT_FAILED_DOCS, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Extract who must do what by when from Chinese and English policy pages.
+
+Reads .txt and .html/.htm pages in any encoding used for Chinese pages
+(UTF-8, GB18030/GBK, Big5, UTF-16) or English (UTF-8, cp1252), simplified or
+traditional script, with the web boilerplate still in them, and writes tidy
+tables as Parquet: documents, provisions, mentions and obligations (the
+obligations also as CSV).  A page that cannot be read becomes a documents row
+with a non-ok status and its reason; the other pages are processed.
+"""
+
+EPILOG = """\
+exit codes:
+  0  the run finished (pages that could not be read are rows with status != ok)
+  1  --strict was given and some page was not ok
+  2  usage error: bad arguments, a missing input, a bad params.yaml
+  3  an output could not be written, or another error the message explains
+
+examples:
+  obligations extract corpus/raw --out tables
+  obligations extract page.html other/ --out out --jobs 2
+  obligations evaluate tables --gold annotations/gold --out metrics
+"""
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    from .settings import load_params
+
+    params = load_params(args.params)
+    if getattr(args, "threshold", None) is not None:
+        params["extract"]["threshold"] = args.threshold
+    return params
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    from .run import default_jobs
+
+    if args.jobs is None:
+        return default_jobs()
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    return args.jobs
+
+
+def _write_docs(results, out: Path) -> list:
+    from .tables import document_tables, write_table
+
+    docs = [r.doc for r in results]
+    doc_rows, prov_rows = document_tables(docs)
+    write_table("documents", doc_rows, out)
+    write_table("provisions", prov_rows, out)
+    return docs
+
+
+def _summary(docs, n_obligations: int | None, out: Path) -> None:
+    from collections import Counter
+
+    status = Counter(d.status for d in docs)
+    parts = [f"{len(docs)} documents ({', '.join(f'{k}: {v}' for k, v in sorted(status.items()))})"]
+    if n_obligations is not None:
+        parts.append(f"{n_obligations} obligations")
+    print(f"{'; '.join(parts)} -> {out}", file=sys.stderr)
+    for d in docs:
+        if d.status != "ok":
+            print(f"  {d.source}: {d.status}: {d.error}", file=sys.stderr)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from .ingest import iter_inputs
+    from .run import process
+    from .tables import obligation_rows, write_candidates, write_table
+
+    params = _params(args)
+    items = list(iter_inputs(args.inputs))
+    results = list(process(items, params, extract=True, jobs=_jobs(args)))
+    out = Path(args.out)
+    docs = _write_docs(results, out)
+    mentions = [vars(m) for r in results for m in r.mentions]
+    candidates = [c for r in results for c in r.candidates]
+    write_table("mentions", mentions, out)
+    obligations = obligation_rows(candidates, params["extract"]["threshold"])
+    write_table("obligations", obligations, out)
+    if args.candidates:
+        write_candidates(candidates, Path(args.candidates))
+    _summary(docs, len(obligations), out)
+    return EXIT_FAILED_DOCS if args.strict and any(d.status != "ok" for d in docs) else EXIT_OK
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import iter_inputs
+    from .run import process
+
+    params = _params(args)
+    inputs = args.inputs or params["inputs"]
+    if not inputs:
+        raise UsageError("no INPUT given and no `inputs:` in the params file",
+                         hint="name page files or folders, or list them under inputs: in params.yaml")
+    results = list(process(list(iter_inputs(inputs)), params, extract=False, jobs=_jobs(args)))
+    docs = _write_docs(results, Path(args.out))
+    _summary(docs, None, Path(args.out))
+    return EXIT_FAILED_DOCS if args.strict and any(d.status != "ok" for d in docs) else EXIT_OK
+
+
+def cmd_candidates(args: argparse.Namespace) -> int:
+    from .run import process
+    from .tables import CANDIDATES_FILE, read_documents, write_candidates, write_table
+
+    params = _params(args)
+    docs = list(read_documents(Path(args.ingested)))
+    results = list(process(docs, params, extract=True, jobs=_jobs(args)))
+    out = Path(args.out)
+    write_table("mentions", [vars(m) for r in results for m in r.mentions], out)
+    rows = [c for r in results for c in r.candidates]
+    write_candidates(rows, out / CANDIDATES_FILE)
+    print(f"{len(rows)} candidates from {len(docs)} documents -> {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .confidence import FEATURES, label_candidates, train
+    from .gold import read_gold_documents
+    from .tables import read_rows
+
+    params = _params(args)
+    rows = read_rows(Path(args.candidates))
+    gold = read_gold_documents(Path(args.gold))
+    labels = label_candidates(rows, gold)
+    feats = [{k: float(r.get("f_" + k) or 0.0) for k in FEATURES} for r in rows]
+    scorer = train(feats, labels, c=float(params["train"]["C"]))
+    scorer.save(Path(args.out))
+    print(f"scorer trained on {scorer.meta.get('n', 0)} labelled candidates "
+          f"({scorer.meta.get('positives', 0)} positive) -> {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    from .confidence import FEATURES, Scorer
+    from .tables import CANDIDATES_FILE, obligation_rows, read_rows, write_candidates, write_table
+
+    params = _params(args)
+    scorer = Scorer.load(params["extract"]["scorer"])
+    rows = read_rows(Path(args.candidates) / CANDIDATES_FILE)
+    for r in rows:
+        feats = {k: float(r.get("f_" + k) or 0.0) for k in FEATURES}
+        r["confidence"] = round(scorer.score(r, feats), 4)
+    out = Path(args.out)
+    ingested = Path(args.ingested)
+    for name in ("documents", "provisions"):
+        write_table(name, read_rows(ingested / f"{name}.parquet"), out)
+    write_table("mentions", read_rows(Path(args.candidates) / "mentions.parquet"), out)
+    obligations = obligation_rows(rows, params["extract"]["threshold"])
+    write_table("obligations", obligations, out)
+    if args.scored:
+        write_candidates(rows, Path(args.scored))
+    print(f"{len(obligations)} obligations (of {len(rows)} candidates, threshold "
+          f"{params['extract']['threshold']}) -> {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+
+    tables = Path(args.tables)
+    result = evaluate(tables / "obligations.parquet", Path(args.gold), Path(args.out),
+                      documents=tables / "documents.parquet",
+                      candidates=Path(args.candidates) if args.candidates else None)
+    overall = result.get("overall", result)
+    print(json.dumps(overall, ensure_ascii=False), file=sys.stderr)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="obligations", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, jobs: bool = True) -> None:
+        p.add_argument("--params", metavar="FILE", help="a params.yaml overriding the defaults")
+        if jobs:
+            p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: all cores)")
+
+    p = sub.add_parser("extract", help="pages -> the four tables", description=DESCRIPTION,
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="page files or folders (read recursively)")
+    p.add_argument("--out", required=True, metavar="DIR", help="where the tables are written")
+    p.add_argument("--threshold", type=float, help="minimum confidence (default: params extract.threshold)")
+    p.add_argument("--candidates", metavar="FILE", help="also write every scored candidate here (Parquet)")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any page is not ok")
+    common(p)
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("ingest", help="pages -> documents and provisions tables (DVC stage)")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="page files or folders (default: `inputs:` of the params file)")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any page is not ok")
+    common(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("candidates", help="ingested documents -> mentions and scored candidates (DVC stage)")
+    p.add_argument("ingested", metavar="DIR", help="output of `obligations ingest`")
+    p.add_argument("--out", required=True, metavar="DIR")
+    common(p)
+    p.set_defaults(func=cmd_candidates)
+
+    p = sub.add_parser("train", help="learn the candidate scorer from gold annotations (DVC stage)")
+    p.add_argument("candidates", metavar="FILE", help="candidates.parquet from `obligations candidates`")
+    p.add_argument("--gold", required=True, metavar="DIR", help="gold *.gold.jsonl (annotations/gold)")
+    p.add_argument("--out", required=True, metavar="FILE", help="model file (models/scorer.json)")
+    common(p, jobs=False)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("tables", help="score candidates and write the four tables (DVC stage)")
+    p.add_argument("ingested", metavar="DIR", help="output of `obligations ingest`")
+    p.add_argument("candidates", metavar="DIR", help="output of `obligations candidates`")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--scored", metavar="FILE", help="also write every scored candidate here")
+    p.add_argument("--threshold", type=float, help="minimum confidence (default: params extract.threshold)")
+    common(p, jobs=False)
+    p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser("evaluate", help="score the obligations table against gold (DVC stage)")
+    p.add_argument("tables", metavar="DIR", help="a tables directory")
+    p.add_argument("--gold", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR", help="metrics and plot data")
+    p.add_argument("--candidates", metavar="FILE", help="scored candidates, for the P/R-threshold curve")
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"obligations: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ObligationsError as exc:
+        print(f"obligations: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"obligations: [E003] {exc.filename or ''}: {exc.strerror or exc} "
+              "(check the path and its permissions)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,490 @@
+"""Chinese assignment patterns -> candidate obligations.
+
+Works on a simplified-script view of ``documents.text`` (OpenCC t2s is
+length-preserving), so offsets found here index the text as written and every
+output string is sliced from the original: traditional pages stay traditional.
+
+Patterns, in the order they claim text:
+
+1. closing tags on a task: ``(调宣部牵头)``, ``(X牵头,Y配合)``,
+   ``〔责任单位:X、Y按职责分工负责〕``, ``(X分别负责,年内持续推进)`` — the duty is the
+   whole task the tag closes (its heading sentence and sub-items);
+2. role lines after a task: ``牵头单位:X`` / ``责任单位:X`` / ``配合单位:X``;
+3. function lists: ``X主要职责:(一)负责…`` — X responsible for each item;
+4. inline assignments: ``由X会同Y…``, ``请X…``, and a clause that opens with
+   an actor list followed by its predicate (``X要/应/须/负责/牵头/协助…``).
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from .actors import ActorGrammar, Span, is_actor_text
+from .deadlines import find_deadlines
+from .schemas import Candidate, Document, Provision
+
+_OPEN = "(（〔【["
+_CLOSE = {"(": ")", "（": "）", "〔": "〕", "【": "】", "[": "]"}
+_TAG_CUE = re.compile(r"牵头|负责|配合|参与|协助|协办|主责|责任单位|责任部门|落实")
+_FIELD = re.compile(
+    r"\s*(牵头单位|牵头部门|责任单位|责任部门|主责单位|主责部门|配合单位|配合部门|协办单位|参与单位|"
+    r"实施单位|完成单位)\s*[:：]\s*")
+_FIELD_ROLE = {"牵头": "lead", "主责": "lead", "配合": "cooperate", "协办": "cooperate",
+               "参与": "cooperate", "责任": "responsible", "实施": "responsible", "完成": "responsible"}
+# Role words closing an actor list in a tag segment, longest first.
+_SEGMENT_CUE = re.compile(
+    r"(按职责分工负责|按职责分工落实|按职责负责|分别负责|负责落实|共同负责|牵头负责|负责牵头|牵头抓总|"
+    r"牵头|负责|配合|参与|协助|协办|落实|主责)(.*)$")
+_CUE_ROLE = {"牵头负责": "lead", "负责牵头": "lead", "牵头抓总": "lead", "牵头": "lead", "主责": "lead",
+             "配合": "cooperate", "参与": "cooperate", "协助": "cooperate", "协办": "cooperate"}
+_LABEL = re.compile(
+    r"\s*(?:[一二三四五六七八九十百]+、|[(（][一二三四五六七八九十百]+[)）]|\d{1,3}\s*[.、．]|"
+    r"[(（]\d{1,3}[)）]|[①-⑳]|第[一二三四五六七八九十百零\d]+[条章节]|\d{1,2}(?=[\u4e00-\u9fff]))\s*")
+_SENT_END = re.compile(r"[。！？!?；;]")
+_ADVERBIAL = re.compile(r"(?:原则上|同时|此外|另外|其中|必要时|今后|届时|为此|对此|随后|并且?|还|也|均)")
+_MODAL = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|将|可|负责|牵头负责|牵头|主要负责)")
+_LEAD_IN_PRED = re.compile(r"负总体责任|负主体责任|负总责|牵头抓总|统筹协调")
+_COOP_PRED = re.compile(r"(?:协助|配合|参与|协同)")
+_SPEECH = re.compile(r"(?:强调|指出|表示|认为|提出了?|要求|介绍|说|透露|称|获悉|了解到|发布|印发|召开|举行|"
+                     r"是|为|作为|已|已经|曾|先后|共|将于|于\d)")
+_NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
+_DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|负责|牵头负责)(?=[\u4e00-\u9fff])")
+_FUNCTIONS_HEAD = re.compile(r"^(?P<actor>.{0,30}?)(?:的)?(?:主要职责|主要职能|职责)(?:是|如下|包括)?[:：]?\s*$")
+_TRIM = "。；;，,：: \t"
+
+
+@dataclass
+class _Inline:
+    clause_start: int
+    sentence_start: int
+    actors: list[tuple[Span, str]]  # span, role
+    pred_start: int
+    method: str
+    cue: tuple[int, int] | None
+    whole_sentence: bool
+
+
+class ChineseExtractor:
+    """Candidate obligations from a Chinese document.
+
+    Args:
+        grammar: the actor grammar (lexicon + suffix rules) to use.
+    """
+
+    def __init__(self, grammar: ActorGrammar):
+        self.grammar = grammar
+
+    def __call__(self, doc: Document, view: str) -> list[Candidate]:
+        """All candidates of a document.
+
+        Args:
+            doc: the ingested document; strings are sliced from ``doc.text``.
+            view: ``doc.text`` in simplified script, same length.
+        """
+        self._doc, self._view = doc, view
+        self._prov_starts = [p.start for p in doc.provisions]
+        paragraphs = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", view)]
+        out: list[Candidate] = []
+        claimed: list[tuple[int, int]] = []
+        out += self._tags(paragraphs, claimed)
+        out += self._role_lines(paragraphs, claimed)
+        out += self._function_lists(paragraphs, claimed)
+        out += self._inline(paragraphs, claimed)
+        return out
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _cand(self, actor: Span, role: str, duty: tuple[int, int], method: str,
+              cue: tuple[int, int] | None, scope: tuple[int, int],
+              deadline: tuple[int, int] | None) -> Candidate | None:
+        text = self._doc.text
+        ds, de = _trim(self._view, *duty)
+        if de - ds < 2 or actor.end <= actor.start:
+            return None
+        return Candidate(
+            doc_id=self._doc.doc_id, provision_id=self._provision_id(ds), lang="zh",
+            actor=text[actor.start:actor.end], actor_start=actor.start, actor_end=actor.end,
+            role=role, duty=text[ds:de], duty_start=ds, duty_end=de, method=method,
+            cue=text[cue[0]:cue[1]] if cue else None, cue_start=cue[0] if cue else None,
+            cue_end=cue[1] if cue else None,
+            deadline=text[deadline[0]:deadline[1]] if deadline else None,
+            deadline_start=deadline[0] if deadline else None,
+            deadline_end=deadline[1] if deadline else None,
+            scope_start=scope[0], scope_end=scope[1])
+
+    def _provision_id(self, offset: int) -> str | None:
+        prov = self._provision_at(offset)
+        return prov.provision_id if prov else None
+
+    def _provision_at(self, offset: int) -> Provision | None:
+        """The deepest provision containing ``offset`` (provisions come parents first)."""
+        provs = self._doc.provisions
+        i = bisect.bisect_right(self._prov_starts, offset) - 1
+        best = None
+        while i >= 0:
+            p = provs[i]
+            if p.start <= offset < p.end and (best is None or p.level > best.level):
+                best = p
+            if p.parent_id is None:
+                break
+            i -= 1
+        return best
+
+    def _first_deadline(self, start: int, end: int) -> tuple[int, int] | None:
+        for d in find_deadlines(self._view[start:end], "zh"):
+            return start + d.start, start + d.end
+        return None
+
+    # -- 1. closing tags -------------------------------------------------------------------
+
+    def _tags(self, paragraphs: list[tuple[int, int]], claimed: list[tuple[int, int]]) -> list[Candidate]:
+        out: list[Candidate] = []
+        view = self._view
+        for ps, pe in paragraphs:
+            prev_end = ps
+            for ts, te in _bracket_groups(view, ps, pe):
+                inner = view[ts + 1:te - 1]
+                if len(inner) > 160 or not _TAG_CUE.search(inner):
+                    continue
+                rows = self._parse_tag(ts + 1, te - 1)
+                if not rows:
+                    continue
+                task = self._task_scope(ts, prev_end, ps)
+                body_start = _skip_label(view, task[0])
+                for actor, role, cue, deadline in rows:
+                    c = self._cand(actor, role, (body_start, ts), "zh.tag", cue, (task[0], te), deadline)
+                    if c:
+                        out.append(c)
+                claimed.append((task[0], te))
+                prev_end = te
+        return out
+
+    def _parse_tag(self, start: int, end: int):
+        """Rows (actor span, role, cue span, deadline span) of a tag's content."""
+        view = self._view
+        rows = []
+        deadline = None
+        field_role = None
+        seg_start = start
+        segments = []
+        depth = 0
+        for pos in range(start, end + 1):
+            ch = view[pos] if pos < end else "，"
+            if ch in "(（":
+                depth += 1
+            elif ch in ")）":
+                depth = max(0, depth - 1)
+            elif depth == 0 and ch in "，,；;。":
+                segments.append((seg_start, pos, ch))
+                seg_start = pos + 1
+        after_full_stop = False
+        for s, e, sep in segments:
+            seg = view[s:e]
+            if not seg.strip():
+                continue
+            m = _FIELD.match(seg)
+            if m:
+                field_role = _role_of_field(m.group(1))
+                s += m.end()
+                seg = view[s:e]
+            found = find_deadlines(seg, "zh")
+            if found and not _SEGMENT_CUE.search(seg[:found[0].start]):
+                d = found[0]
+                deadline = deadline or (s + d.start, s + d.end)
+                if d.end - d.start >= len(seg.strip()) - 2:
+                    continue
+            if after_full_stop and not m:
+                continue
+            cm = _SEGMENT_CUE.search(seg)
+            if cm:
+                list_end = s + cm.start()
+                role = _CUE_ROLE.get(cm.group(1), "responsible")
+                cue = (s + cm.start(1), s + cm.end(1))
+            elif field_role:
+                list_end, role, cue = e, field_role, None
+            else:
+                continue
+            if m and cm and cm.group(1) in ("负责", "按职责分工负责", "分别负责", "落实") and field_role:
+                role = field_role if field_role != "responsible" else role
+            for span in self.grammar.split_list(view, s, list_end):
+                if is_actor_text(view[span.start:span.end], self.grammar.lexicon) or cm:
+                    rows.append((span, role, cue))
+            after_full_stop = sep == "。"
+        return [(a, r, c, deadline) for a, r, c in rows]
+
+    def _task_scope(self, tag_start: int, prev_end: int, para_start: int) -> tuple[int, int]:
+        """The task a closing tag governs: the largest provision ending at the tag, else
+        the paragraph text since the previous tag."""
+        prov = self._provision_at(tag_start)
+        if prov is None:
+            return (prev_end, tag_start)
+        by_id = {p.provision_id: p for p in self._doc.provisions} if prov.parent_id else {}
+        best = prov
+        while best.parent_id and best.parent_id in by_id:
+            parent = by_id[best.parent_id]
+            if _trim(self._view, parent.start, parent.end)[1] > _closing_end(self._view, tag_start) + 1:
+                break
+            best = parent
+        start = max(best.start, prev_end)
+        return (start, tag_start)
+
+    # -- 2. role lines ---------------------------------------------------------------------
+
+    def _role_lines(self, paragraphs, claimed) -> list[Candidate]:
+        out: list[Candidate] = []
+        view = self._view
+        task: tuple[int, int] | None = None
+        for ps, pe in paragraphs:
+            m = _FIELD.match(view[ps:pe])
+            if not m:
+                if not _is_claimed(ps, claimed):
+                    task = (ps, pe)
+                continue
+            if task is None:
+                continue
+            role = _role_of_field(m.group(1))
+            list_start = ps + m.end()
+            cm = _SEGMENT_CUE.search(view[list_start:pe])
+            list_end = list_start + cm.start() if cm and cm.start() > 0 else pe
+            if cm and cm.start() > 0 and role == "responsible":
+                role = _CUE_ROLE.get(cm.group(1), role)
+            deadline = self._first_deadline(list_start, pe)
+            body = _skip_label(view, task[0])
+            for span in self.grammar.split_list(view, list_start, list_end):
+                c = self._cand(span, role, (body, task[1]), "zh.role_line", (ps, ps + len(m.group(1))),
+                               (task[0], pe), deadline)
+                if c:
+                    out.append(c)
+            claimed.append((task[0], pe))
+        return out
+
+    # -- 3. function lists -----------------------------------------------------------------
+
+    def _function_lists(self, paragraphs, claimed) -> list[Candidate]:
+        out: list[Candidate] = []
+        view = self._view
+        title = self._doc.title or ""
+        for k, (ps, pe) in enumerate(paragraphs):
+            m = _FUNCTIONS_HEAD.match(view[ps:pe])
+            if not m:
+                continue
+            actor_text = m.group("actor").strip()
+            a_start = ps + m.start("actor")
+            if not is_actor_text(actor_text, self.grammar.lexicon):
+                t = _FUNCTIONS_HEAD.match(title) or re.match(r"^(.{2,30}?)(?:主要职责|职能配置|机构职能)", title)
+                if not t:
+                    continue
+                pos = view.find(t.group(1).strip())
+                if pos < 0 or not is_actor_text(t.group(1).strip(), self.grammar.lexicon):
+                    continue
+                a_start, actor_text = pos, t.group(1).strip()
+            actor = Span(a_start, a_start + len(actor_text))
+            first_label = None
+            for qs, qe in paragraphs[k + 1:]:
+                lm = _LABEL.match(view[qs:qe])
+                if not lm:
+                    break
+                kind = _label_kind(lm.group(0))
+                first_label = first_label or kind
+                if kind != first_label:
+                    continue
+                body = qs + lm.end()
+                if view.startswith("负责", body):
+                    body += 2
+                c = self._cand(actor, "responsible", (body, qe), "zh.functions", None, (qs, qe),
+                               None)
+                if c:
+                    out.append(c)
+                    claimed.append((qs, qe))
+        return out
+
+    # -- 4. inline assignments -------------------------------------------------------------
+
+    def _inline(self, paragraphs, claimed) -> list[Candidate]:
+        out: list[Candidate] = []
+        for ps, pe in paragraphs:
+            if _is_claimed(ps, claimed) or _FIELD.match(self._view[ps:pe]):
+                continue
+            items = self._inline_items(ps, pe, claimed)
+            for n, item in enumerate(items):
+                nxt = items[n + 1] if n + 1 < len(items) else None
+                end = pe
+                if nxt is not None:
+                    end = nxt.clause_start if nxt.sentence_start == item.sentence_start else nxt.sentence_start
+                for cs, ce in claimed:
+                    if item.pred_start < cs < end:
+                        end = cs
+                duty_start = item.sentence_start if item.whole_sentence else item.pred_start
+                if item.whole_sentence:
+                    duty_start = _skip_label(self._view, duty_start)
+                    end = min(end, _sentence_end(self._view, item.pred_start, pe))
+                else:
+                    m = _DUTY_LEAD_STRIP.match(self._view, duty_start)
+                    if m:
+                        duty_start = m.end()
+                deadline = self._first_deadline(item.pred_start, end)
+                for span, role in item.actors:
+                    c = self._cand(span, role, (duty_start, end), item.method, item.cue,
+                                   (item.sentence_start, end), deadline)
+                    if c:
+                        out.append(c)
+        return out
+
+    def _inline_items(self, ps: int, pe: int, claimed) -> list[_Inline]:
+        view = self._view
+        items: list[_Inline] = []
+        if view[ps:pe].rstrip().endswith((":", "：")) and pe - ps < 160:
+            return items  # an addressee line (各省、自治区…：) or a heading that opens a list
+        if pe - ps < 120 and "。" not in view[ps:pe] and _TITLE.search(view, ps, pe):
+            return items  # the document's title
+        sentence_start = ps
+        for clause_start, clause_end in _clauses(view, ps, pe):
+            if clause_start == ps or view[clause_start - 1] in "。！？!?；;":
+                sentence_start = clause_start
+            if not _is_claimed(clause_start, claimed):
+                item = self._clause(clause_start, clause_end, sentence_start, pe)
+                if item:
+                    items.append(item)
+        return items
+
+    def _clause(self, cs: int, ce: int, sentence_start: int, pe: int) -> _Inline | None:
+        view = self._view
+        start = _skip_label(view, cs) if cs == sentence_start else cs
+        while start < ce and view[start] in " \t“\"":
+            start += 1
+        m = _ADVERBIAL.match(view, start)
+        if m and m.end() < ce:
+            start = m.end()
+        method = "zh.subject"
+        whole_sentence = False
+        if view.startswith("由", start):
+            method, start = "zh.you", start + 1
+        elif view.startswith("请", start):
+            method, start = "zh.qing", start + 1
+        actors, list_end = self.grammar.actor_list(view, start, pe)
+        if not actors or actors[0].start != start:
+            return None
+        rest = view[list_end:pe]
+        if not rest or _NOT_PRED_START.match(rest) or _SPEECH.match(rest):
+            return None
+        roles = []
+        cue = None
+        pred = list_end
+        lead_role = "responsible"
+        cooperators: list[Span] = []
+        if rest.startswith("会同"):
+            co, co_end = self.grammar.actor_list(view, list_end + 2, pe)
+            if co:
+                cooperators = co
+                lead_role = "lead"
+                cue = (list_end, list_end + 2)
+                pred = co_end
+                whole_sentence = method == "zh.you"
+        if not cooperators:
+            mm = _MODAL.match(view, list_end)
+            if mm:
+                cue = (list_end, mm.end())
+                word = mm.group(0)
+                if word.startswith("牵头"):
+                    lead_role = "lead"
+            if _COOP_PRED.match(view, list_end):
+                lead_role = "cooperate"
+                cue = (list_end, list_end + 2)
+            if _LEAD_IN_PRED.search(view, list_end, _sentence_end(view, list_end, pe)):
+                lead_role = "lead"
+        if pred >= pe or _NOT_PRED_START.match(view, pred):
+            return None
+        if method == "zh.subject" and cue is None and not _looks_like_predicate(view, pred):
+            return None
+        roles = [(a, lead_role) for a in actors] + [(c, "cooperate") for c in cooperators]
+        return _Inline(cs, sentence_start, roles, pred, method, cue, whole_sentence)
+
+
+_PREDICATE_START = re.compile(r"(?!和|与|及(?!时)|等|是|在|于)[\u4e00-\u9fff《“]")
+_QUOTE_OPEN = "“‘《(（「『"
+_QUOTE_CLOSE = "”’》)）」』"
+
+
+def _clauses(view: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Clauses of ``view[start:end]``, split at ，：。；！？ outside quotes and brackets."""
+    out = []
+    depth = 0
+    clause_start = start
+    for pos in range(start, end):
+        ch = view[pos]
+        if ch in _QUOTE_OPEN:
+            depth += 1
+        elif ch in _QUOTE_CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in "，,：:。！？!?；;":
+            out.append((clause_start, pos))
+            clause_start = pos + 1
+    if clause_start < end:
+        out.append((clause_start, end))
+    return out
+
+
+def _looks_like_predicate(view: str, pos: int) -> bool:
+    """A bare subject (no modal) must be followed by a verb-like start, not a noun phrase."""
+    return bool(_PREDICATE_START.match(view, pos))
+
+
+_GROUP = re.compile(r"[(（〔【\[]((?:[^(（)）〔〕【】\[\]\n]|[(（][^(（)）〔〕【】\[\]\n]*[)）])*)[)）〕】\]]")
+_TITLE = re.compile(r"关于.{2,80}的(?:通知|意见|方案|决定|办法|规定|函|批复|报告|公告|通告|通报)")
+
+
+def _bracket_groups(view: str, start: int, end: int):
+    """(start, end) of each bracket group in ``view[start:end]`` with at most one nested
+    pair inside; stray unbalanced brackets such as ``(2加快…`` do not hide later groups."""
+    for m in _GROUP.finditer(view, start, end):
+        yield m.start(), m.end()
+
+
+def _role_of_field(name: str) -> str:
+    for key, role in _FIELD_ROLE.items():
+        if name.startswith(key):
+            return role
+    return "responsible"
+
+
+def _label_kind(label: str) -> str:
+    label = label.strip()
+    if re.match(r"[(（][一二三四五六七八九十]", label):
+        return "paren_cn"
+    if re.match(r"[(（]\d", label):
+        return "paren_num"
+    if re.match(r"\d", label):
+        return "num"
+    if re.match(r"[一二三四五六七八九十]", label):
+        return "cn"
+    return label[:1]
+
+
+def _skip_label(view: str, pos: int) -> int:
+    m = _LABEL.match(view, pos)
+    return m.end() if m else pos
+
+
+def _trim(view: str, start: int, end: int) -> tuple[int, int]:
+    while end > start and view[end - 1] in _TRIM + "\n":
+        end -= 1
+    while start < end and view[start] in " \t\n，,。；;：:":
+        start += 1
+    return start, end
+
+
+def _closing_end(view: str, tag_start: int) -> int:
+    """Where the closing tag that starts at ``tag_start`` ends."""
+    for s, e in _bracket_groups(view, tag_start, min(len(view), tag_start + 200)):
+        return e
+    return tag_start
+
+
+def _sentence_end(view: str, pos: int, limit: int) -> int:
+    m = re.compile(r"[。！？!?]").search(view, pos, limit)
+    return m.start() if m else limit
+
+
+def _is_claimed(pos: int, claimed: list[tuple[int, int]]) -> bool:
+    return any(s <= pos < e for s, e in claimed)

@@ -1,0 +1,146 @@
+"""Text normalisation after boilerplate removal: spacing and broken lines.
+
+Only white space and line breaks change; every other character stays as
+written (no script conversion, no NFKC: full-width punctuation stays, so that
+offsets into ``documents.text`` quote the page faithfully).
+
+- letter-spaced words (``科  技  部``, ``標  題``) lose their spaces: a run of
+  single CJK characters separated by blanks is one word;
+- U+3000 and NBSP become an ASCII space (or nothing inside letter-spacing);
+  runs of blanks inside a line become one space; indentation is stripped;
+- runs of blank lines become one blank line;
+- broken lines are joined: in Chinese when the first line is visibly
+  unfinished (ends in ``，``/``、``/an opening bracket, or is a long line with
+  clause punctuation and no final punctuation) or the next line starts with
+  punctuation; in English when the first line does not end a sentence (or the
+  text is hard-wrapped, as in the Federal Register) and the next line does not
+  open a new item (``(a)``, ``Sec. 5.``, ``1.``).  Headings (``一、总体要求``)
+  and short lines of their own (``国家发展改革委``, dates) are never joined.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["normalize_text", "join_broken_lines"]
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_BLANK = " \t\u3000\u00a0\u2002\u2003\u2009\u200b"
+# A run of >= 2 single CJK characters separated by blanks, not touching other CJK.
+_LETTER_SPACED = re.compile(
+    rf"(?<![{_CJK}])[{_CJK}](?:[{_BLANK}]+[{_CJK}])+(?![{_CJK}])")
+_BLANKS = re.compile(rf"[{_BLANK}]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_ZH_FINAL = tuple("。！？；：…!?;:")
+_ZH_OPEN_END = tuple("，、,（(《“「『【〔")
+_ZH_CLAUSE = re.compile(r"[，、,；;]")
+_STARTS_WITH_PUNCT = re.compile(r"^[，。、；：！？）》」』”’〕】,.;:!?)]")
+# Item and heading markers that open a new line.
+_ZH_MARKER = re.compile(
+    r"^(?:[一二三四五六七八九十百]+[、.．]|[（(][一二三四五六七八九十百\d]+[）)]|\d+[、.．]\D"
+    r"|\d+[）)]|第[一二三四五六七八九十百\d]+[章节条款部分]|[①-⑳]|附件|抄送|联系人|[•·●■□◆-])")
+_EN_MARKER = re.compile(
+    r"^(?:\(?[a-zA-Z]\)|\(?[ivxlcdm]{1,6}\)|\(?\d{1,3}\)|\d{1,3}\.(?:\s|$)|Sec(?:tion|\.)\s*\d|"
+    r"SEC(?:TION|\.)\s*\d|Article\s+\d|Part\s+[IVX\d]|[-•*·]\s)")
+_EN_FINAL = tuple(".?!:;")
+_DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$|^\d{4}-\d{1,2}-\d{1,2}$")
+_HYPHEN_WRAP = re.compile(r"[A-Za-z]-$")
+
+
+def _unspace(match: re.Match[str]) -> str:
+    return _BLANKS.sub("", match.group(0))
+
+
+def _clean_line(line: str) -> str:
+    line = _LETTER_SPACED.sub(_unspace, line.strip(_BLANK + "\n"))
+    return _BLANKS.sub(" ", line)
+
+
+def _is_zh(line: str) -> bool:
+    cjk = len(_CJK_CHAR.findall(line[:200]))
+    return cjk >= 2 and cjk >= 0.2 * min(len(line), 200)
+
+
+def _join_zh(a: str, b: str) -> bool:
+    if _STARTS_WITH_PUNCT.match(b):
+        return True
+    if _ZH_MARKER.match(b) or _DATE_LINE.match(b):
+        return False
+    if a.endswith(_ZH_OPEN_END):
+        return True
+    if a.endswith(_ZH_FINAL) or a.endswith(("）", ")", "》", "”", "」")):
+        return False
+    if _ZH_MARKER.match(a) and len(a) < 40 and not _ZH_CLAUSE.search(a):
+        return False  # a heading
+    # Visibly unfinished: a long line already inside a sentence.
+    return len(a) >= 20 and bool(_ZH_CLAUSE.search(a))
+
+
+def _join_en(a: str, b: str, wrap: int) -> bool:
+    if _STARTS_WITH_PUNCT.match(b) and not b.startswith(("(", "[")):
+        return True
+    if _EN_MARKER.match(b):
+        return False
+    if not b[:1].isalnum() and b[:1] not in "\"'“‘":
+        return False
+    if _HYPHEN_WRAP.search(a) or a.endswith((",", "(", "—", "–", " and", " or", " of", " the")):
+        return True
+    if not a.endswith(_EN_FINAL):
+        # A short line with no final punctuation is a heading or a name.
+        return len(a) >= 40 or (wrap > 0 and len(a) >= 0.6 * wrap) or b[:1].islower()
+    # Hard-wrapped text: a full-width line ending in a period still runs on.
+    return wrap > 0 and len(a) >= 0.85 * wrap and b[:1].isalpha()
+
+
+def _wrap_width(lines: list[str]) -> int:
+    """The column at which the text is hard-wrapped, or 0 if it is not."""
+    lengths = sorted(len(x) for x in lines if x)
+    if len(lengths) < 8:
+        return 0
+    p90 = lengths[int(0.9 * (len(lengths) - 1))]
+    if not 40 <= p90 <= 110:
+        return 0
+    near = sum(1 for n in lengths if 0.75 * p90 <= n <= p90 + 5)
+    return p90 if near >= 0.5 * len(lengths) else 0
+
+
+def join_broken_lines(lines: list[str]) -> list[str]:
+    """Join lines that a page broke in the middle of a sentence.
+
+    Args:
+        lines: stripped lines; an empty string is a paragraph break and is
+            never joined across.
+    """
+    wrap = _wrap_width(lines)
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1] and line:
+            a = out[-1]
+            if _is_zh(a) or _is_zh(line):
+                if _join_zh(a, line):
+                    out[-1] = a + line
+                    continue
+            elif _join_en(a, line, wrap):
+                if _HYPHEN_WRAP.search(a) and line[:1].islower():
+                    out[-1] = a[:-1] + line  # "jurisdic-" + "tions"
+                else:
+                    out[-1] = a + " " + line
+                continue
+        out.append(line)
+    return out
+
+
+def normalize_text(text: str) -> str:
+    """Normalise spacing and line breaks of cleaned text.
+
+    Args:
+        text: cleaned page text with ``\\n`` line ends.
+
+    Returns:
+        the text with letter-spacing removed, blanks collapsed, indentation
+        stripped, at most one blank line in a row, and broken lines joined.
+    """
+    lines = [_clean_line(x) for x in text.split("\n")]
+    out = "\n".join(join_broken_lines(lines)).strip("\n")
+    return _BLANK_RUNS.sub("\n\n", out)
