@@ -66,8 +66,10 @@ _STOP_TOKENS = frozenset(
 )
 # jieba dictionary tags that a name-modifier token cannot carry (verbs, adverbs, pronouns ...).
 _VERBAL_TAGS = frozenset("v vd ad d p c u r a ad m q f t".split())
+_SUBORDINATE = frozenset("有关 相关 各 所属 直属 下属 主管".split())
 _LIST_SEPARATORS = frozenset("、,，;；/")
 _CONJUNCTIONS = frozenset("和 及 与 以及 暨".split())
+_ETC_CONJ = re.compile(r"等(?:有关|相关)?(?:部门|单位|机构)?(?:和|及|以及|与)")
 _TRAILING_ETC = re.compile(r"(?:等(?:有关|相关)?(?:部门|单位|机构|地方|地区)?)$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _BRACKETS_OPEN = "(（"
@@ -95,9 +97,8 @@ def lexicon_set(path: str) -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def _word_tags() -> dict[str, str]:
     """jieba's dictionary part-of-speech tags, word -> tag (loaded once per process)."""
-    import jieba.posseg
+    import jieba.posseg  # reads the tags from jieba's dictionary file at import, no cache
 
-    jieba.posseg.dt.tokenizer.initialize()
     return jieba.posseg.dt.word_tag_tab
 
 
@@ -221,6 +222,8 @@ class ActorGrammar:
         if _PLACE_COLLECTIVE.fullmatch(toks[j][0]) and j + 1 < len(toks) \
                 and is_head(toks[j + 1][0], self.lexicon) and toks[j + 1][0] not in _GENERIC:
             return True  # 各地 + 发展改革委
+        if j + 2 < len(toks) and toks[j + 1][0] in _SUBORDINATE and toks[j + 2][0] in _GENERIC:
+            return True  # 国务院 + 有关 + 部门
         for k in (j + 1, j + 2):
             if k >= len(toks):
                 return False
@@ -297,6 +300,10 @@ class ActorGrammar:
 
     def _split_conjunctions(self, text: str, start: int, end: int) -> list[Span]:
         item = text[start:end]
+        etc = _ETC_CONJ.search(item)
+        if etc:  # 市场监管总局等和各有关省级人民政府
+            return [Span(start, start + etc.start()),
+                    *self._split_conjunctions(text, start + etc.end(), end)]
         if item in self.lexicon:
             return [Span(start, end)]
         for conj in ("以及", "和", "及", "与"):

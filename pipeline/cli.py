@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .annotate import add_commands as add_annotation_commands
 from .errors import ObligationsError, UsageError
 
 EXIT_OK, EXIT_FAILED_DOCS, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
@@ -57,13 +58,20 @@ def _jobs(args: argparse.Namespace) -> int:
 
 
 def _write_docs(results, out: Path) -> list:
-    from .tables import document_tables, write_table
+    """Stream results into the documents and provisions tables, a row group every K pages.
 
-    docs = [r.doc for r in results]
-    doc_rows, prov_rows = document_tables(docs)
-    write_table("documents", doc_rows, out)
-    write_table("provisions", prov_rows, out)
-    return docs
+    Args:
+        results: an iterable of ``run.Result``.
+        out: the tables directory.
+    """
+    from types import SimpleNamespace
+
+    from .tables import ResultWriter
+
+    with ResultWriter(out, tables=("documents", "provisions")) as writer:
+        for r in results:
+            writer.add(r.doc, [], [])
+    return [SimpleNamespace(source=s, status=st, error=e) for s, st, e in writer.statuses]
 
 
 def _summary(docs, n_obligations: int | None, out: Path) -> None:
@@ -80,23 +88,48 @@ def _summary(docs, n_obligations: int | None, out: Path) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    """Pages -> the four tables, streamed (local processes) or as Dask tasks.
+
+    Args:
+        args: the parsed arguments of ``obligations extract``.
+    """
+    from types import SimpleNamespace
+
+    from .cache import DEFAULT_DIR
     from .ingest import iter_inputs
-    from .run import process
-    from .tables import obligation_rows, write_candidates, write_table
 
     params = _params(args)
-    items = list(iter_inputs(args.inputs))
-    results = list(process(items, params, extract=True, jobs=_jobs(args)))
     out = Path(args.out)
-    docs = _write_docs(results, out)
-    mentions = [vars(m) for r in results for m in r.mentions]
-    candidates = [c for r in results for c in r.candidates]
-    write_table("mentions", mentions, out)
-    obligations = obligation_rows(candidates, params["extract"]["threshold"])
-    write_table("obligations", obligations, out)
-    if args.candidates:
-        write_candidates(candidates, Path(args.candidates))
-    _summary(docs, len(obligations), out)
+    jobs = _jobs(args)
+    cache_dir = None if args.no_cache else str(args.cache_dir or DEFAULT_DIR)
+    if args.docs_per_group < 1:
+        raise UsageError("--docs-per-group must be at least 1")
+    if args.scheduler and args.engine != "dask":
+        raise UsageError("--scheduler needs --engine dask")
+    for item in args.inputs:  # fail on a missing input before any work starts
+        if not Path(item).exists():
+            list(iter_inputs([item]))
+    items = iter_inputs(args.inputs)
+    if args.engine == "dask":
+        from .dask_engine import run_dask
+
+        statuses, n_obligations = run_dask(
+            items, params, out, scheduler=args.scheduler, workers=jobs, cache_dir=cache_dir,
+            candidates=Path(args.candidates) if args.candidates else None,
+            docs_per_part=args.docs_per_group)
+    else:
+        from .run import process
+        from .tables import ResultWriter
+
+        results = process(items, params, extract=True, jobs=jobs, cache_dir=cache_dir)
+        with ResultWriter(out, params["extract"]["threshold"],
+                          Path(args.candidates) if args.candidates else None,
+                          docs_per_group=args.docs_per_group) as writer:
+            for r in results:
+                writer.add(r.doc, r.mentions, r.candidates)
+        statuses, n_obligations = writer.statuses, writer.n_obligations
+    docs = [SimpleNamespace(source=s, status=st, error=e) for s, st, e in statuses]
+    _summary(docs, n_obligations, out)
     return EXIT_FAILED_DOCS if args.strict and any(d.status != "ok" for d in docs) else EXIT_OK
 
 
@@ -120,6 +153,9 @@ def cmd_candidates(args: argparse.Namespace) -> int:
     from .tables import CANDIDATES_FILE, read_documents, write_candidates, write_table
 
     params = _params(args)
+    # Candidates carry their features; the train and tables stages score them, so this
+    # stage never depends on (a possibly stale) models/scorer.json.
+    params["extract"]["scorer"] = ""
     docs = list(read_documents(Path(args.ingested)))
     results = list(process(docs, params, extract=True, jobs=_jobs(args)))
     out = Path(args.out)
@@ -202,6 +238,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, help="minimum confidence (default: params extract.threshold)")
     p.add_argument("--candidates", metavar="FILE", help="also write every scored candidate here (Parquet)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any page is not ok")
+    p.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="local: --jobs processes on this machine (default); dask: Dask tasks, "
+                        "tables written as folders of parts (needs the [dask] extra)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --engine dask: an existing scheduler (tcp://HOST:8786); "
+                        "default: a local cluster of --jobs workers")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="per-page result cache, keyed by content, code, models and params "
+                        "(default: .cache/extract in the project)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    p.add_argument("--docs-per-group", type=int, default=256, metavar="K",
+                   help="pages per Parquet row group (dask: per task and part); default 256")
     common(p)
     p.set_defaults(func=cmd_extract)
 
@@ -241,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="metrics and plot data")
     p.add_argument("--candidates", metavar="FILE", help="scored candidates, for the P/R-threshold curve")
     p.set_defaults(func=cmd_evaluate)
+    add_annotation_commands(sub)
     return parser
 
 

@@ -31,6 +31,10 @@ _STRONG_EN = re.compile(r"\b(?:shall|must)\b", re.I)
 _SOFT_EN = re.compile(r"\b(?:will|should|may|is to|are to)\b", re.I)
 _COLLECTIVE = re.compile(r"^(?:各|每个|所有|有关|相关)|部门$|单位$|^the heads of|agencies$", re.I)
 _NARRATIVE = re.compile(r"以来|已经|取得|成效|显著|强调|指出|表示|we |reported|learned|recently", re.I)
+# Titles of documents that assign work, as opposed to news and commentary.
+_DIRECTIVE = re.compile(
+    r"通知|意见|方案|办法|规定|决定|规划|分工|任务|职责|职能|细则|纲要|计划|要点|条例|令|函|批复|"
+    r"order|functions|responsibilit|division of|plan|notice|regulation|measures", re.I)
 _PRINCIPLE = re.compile(r"总体要求|指导思想|基本原则|工作原则|主要目标|背景|principles?|background", re.I)
 
 FEATURES = [
@@ -38,16 +42,16 @@ FEATURES = [
     "bias_method_subject", "bias_method_qing", "bias_method_en",
     "role_lead", "role_cooperate", "has_cue", "zh_modal", "en_strong_modal", "en_soft_modal",
     "has_deadline", "actor_collective", "actor_len_log", "duty_len_log", "narrative",
-    "principle_section", "rel_position",
+    "principle_section", "doc_directive",
 ]
 
 
-def featurize(c: Mapping[str, Any], doc_text: str, headings: str = "") -> dict[str, float]:
+def featurize(c: Mapping[str, Any], title: str = "", headings: str = "") -> dict[str, float]:
     """Features of one candidate (a ``Candidate`` as a dict).
 
     Args:
         c: the candidate's fields (``method``, ``role``, ``cue``, ``actor``, ``duty`` …).
-        doc_text: the document's cleaned text (for position).
+        title: the document's title (directives assign work; news reports narrate it).
         headings: the labels and headings of the provisions that enclose the candidate.
     """
     method = str(c.get("method") or "")
@@ -70,8 +74,7 @@ def featurize(c: Mapping[str, Any], doc_text: str, headings: str = "") -> dict[s
     f["duty_len_log"] = math.log1p(len(duty)) / 6
     f["narrative"] = float(bool(_NARRATIVE.search(duty[:80])))
     f["principle_section"] = float(bool(_PRINCIPLE.search(headings)))
-    start = c.get("duty_start") or 0
-    f["rel_position"] = float(start) / max(1, len(doc_text))
+    f["doc_directive"] = float(bool(_DIRECTIVE.search(title or "")))
     return f
 
 
@@ -191,7 +194,7 @@ def train(features: list[Mapping[str, float]], labels: Iterable[int | None], *, 
     if len(counts) < 2:
         return Scorer(meta={"note": "not enough labelled candidates of both kinds; priors used",
                             "n": len(y)})
-    model = LogisticRegression(C=c, max_iter=2000, random_state=seed, class_weight="balanced")
+    model = LogisticRegression(C=c, max_iter=2000, random_state=seed)
     model.fit(X, y)
     weights = {k: round(float(w), 6) for k, w in zip(FEATURES, model.coef_[0])}
     return Scorer(weights, round(float(model.intercept_[0]), 6),

@@ -125,7 +125,7 @@ _STAT_BEFORE = r"平均$"  # 平均每年增长, 平均4个工作日以内: stat
 
 _ZH_RULES: list[_Rule] = [
     # 2022年10月底前, 2023年6月30日前, 2022年底前, 2025年前, 2021年内
-    _rule(rf"{_YEAR}年(?:{_MON}(?:{_DAY}{_LIMIT_PT}|{_MPART}?{_LIMIT})|{_YPART}?{_LIMIT})", _AFTER_DIGIT),
+    _rule(rf"{_YEAR}年(?:{_MON}(?:{_DAY}{_LIMIT_PT}|{_MPART}?{_LIMIT})|(?:年?{_YPART})?{_LIMIT})", _AFTER_DIGIT),
     # 到2025年, 到2025年底, 至2022年6月 (到/至 make the date a limit; 增加到2007年的 is a past figure)
     _rule(rf"(?:至|到)(?:19|20)\d\d(?!\d)年(?:{_MON}(?:{_DAY}|{_MPART})?|{_YPART})?"
           rf"(?:{_LIMIT_PT}|(?<![日号]){_LIMIT})?(?!的)", r"[截直]$"),
@@ -138,7 +138,8 @@ _ZH_RULES: list[_Rule] = [
     # durations: 三年内, 3年内, 30个工作日内, 半年内 (not 近三年内: the past; not 5月3日内: a date)
     _rule(rf"(?=[\d一二两三四五六七八九十百半]){_NUM}{_UNIT}(?:以内|之内|内)", rf"[\d{_CN_DIGITS}几多近去前月]$|过去$|{_STAT_BEFORE}"),
     # 自本通知印发之日起30日内, 在执法决定作出之日起7个工作日内, 从收到申请后15个工作日内
-    _rule(rf"(?:自|从|在|于)[^，,。；;：:\n]{{1,40}}?(?:之日|后)?起{_NUM}{_UNIT}(?:以内|之内|内)"),
+    # (the body excludes 自/从/在/于 so that the nearest one starts the span, not the 自 of 自治区)
+    _rule(rf"(?:自|从|在|于)[^，,。；;：:、\n自从在于]{{1,40}}?(?:之日|后)?起{_NUM}{_UNIT}(?:以内|之内|内)"),
     # 2024年起, 自2024年1月1日起 (not 自…起施行/生效: a validity clause, not a duty's time frame)
     _rule(rf"(?=[自从12])(?:自|从)?{_YEAR}年(?:{_MON}(?:{_DAY})?)?(?:起|开始)(?!草|诉|义|施行|生效|实行|废止)", _AFTER_DIGIT),
     # 2023—2025年, 2021-2025年期间 (not a title qualifier: in brackets, or not followed by punctuation)
@@ -193,17 +194,17 @@ _EN_THEREAFTER = r"(?:,?\s+thereafter)?"
 
 # each English pattern starts with \b and a look-ahead on its first letter: ``re`` then skips other positions fast
 _EN_RULES: list[_Rule] = [
-    _rule(rf"\b(?=[wnWNiI])(?:within|(?:not|no|in\s+no\s+event)\s+later\s+than)\s+(?:the\s+next\s+)?{_EN_NUM}\s+{_EN_UNIT}"
+    _rule(rf"(?=[wnWNiI])\b(?:within|(?:not|no|in\s+no\s+event)\s+later\s+than)\s+(?:the\s+next\s+)?{_EN_NUM}\s+{_EN_UNIT}"
           rf"(?:{_EN_ANCHOR})?", flags=re.I),
-    _rule(rf"\b(?=[bBoOnNaApP])(?:by|before|on\s+or\s+before|(?:not|no)\s+later\s+than|as\s+of|prior\s+to)\s+{_EN_DATE}",
+    _rule(rf"(?=[bBoOnNaApP])\b(?:by|before|on\s+or\s+before|(?:not|no)\s+later\s+than|as\s+of|prior\s+to)\s+{_EN_DATE}",
           flags=re.I),
-    _rule(rf"\b(?=[abmpqsweoABMPQSWEO])(?:(?:at\s+least\s+)?(?:annually|biannually|biennially|semi-?annually|quarterly|monthly|weekly|periodically)"
+    _rule(rf"(?=[abmpqsweoABMPQSWEO])\b(?:(?:at\s+least\s+)?(?:annually|biannually|biennially|semi-?annually|quarterly|monthly|weekly|periodically)"
           rf"|on\s+an?\s+(?:annual|yearly|quarterly|monthly|weekly|periodic|regular|biennial|semi-?annual)\s+basis"
           rf"|every\s+(?:{_EN_NUM}\s+)?(?:(?:calendar|business|working)\s+)?(?:days?|weeks?|months?|years?|quarters?)"
           rf"|each\s+(?:fiscal\s+|calendar\s+)?(?:year|quarter|month)"
           rf"|once\s+(?:a|per|each|every)\s+(?:year|quarter|month))\b{_EN_THEREAFTER}",
           flags=re.I, title_guard=True),
-    _rule(r"\b(?=[oO])on\s+an?\s+(?:ongoing|continuing|continuous)\s+basis\b", flags=re.I),
+    _rule(r"(?=[oO])\bon\s+an?\s+(?:ongoing|continuing|continuous)\s+basis\b", flags=re.I),
 ]
 
 
@@ -329,9 +330,12 @@ def _add(d: date, n: int, unit: str) -> date:
 
 def _next_on_or_after(point: date, issued: date) -> date:
     """``point`` moved by whole years until it is on or after ``issued``."""
-    while point < issued:
-        point = _add_months(point, 12)
-    return point
+    month_end = point.day == calendar.monthrange(point.year, point.month)[1]
+    years = 0
+    while _add_months(point, 12 * years) < issued:
+        years += 1
+    moved = _add_months(point, 12 * years)
+    return _month_end(moved.year, moved.month) if month_end else moved
 
 
 _QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
@@ -346,6 +350,9 @@ _ZH_RANGE_RE = re.compile(rf"({_YEAR})年?(?:——|[—–\-－~～至到])({_Y
 _ZH_PLAN_RE = re.compile(r"(十?)([一二三四五六七八九])五[”\"’]?(?:规划)?(?:期间|时期|期末|末|期)")
 _ZH_ONGOING_RE = re.compile(r"持续|长期|逐年|逐步|常态化")
 _ZH_NOW_RE = re.compile(r"立即|即时|马上")
+_ZH_EVERY_RE = re.compile(r"每个?(年度?|半年|季度?|月|周|星期|旬|([两三四五\d])年)")
+_ZH_FROM_RE = re.compile(r"起|开始")
+_ZH_LIMIT_RE = re.compile(_LIMIT)
 _ZH_SELF_ANCHOR_RE = re.compile(r"印发|发布|公布|下发|施行|实施|本(?:通知|意见|办法|决定|规定|方案)")
 
 
@@ -401,7 +408,7 @@ def _iso(d: date | None) -> str:
 
 
 def _zh_recurring(text: str, issued: date | None) -> DueDate:
-    m = re.match(r"每个?(年度?|半年|季度?|月|周|星期|旬|([两三四五\d])年)", text)
+    m = _ZH_EVERY_RE.match(text)
     every = m.group(1) if m else "年"
     rest = text[m.end():] if m else text
     if m and m.group(2):
@@ -412,12 +419,13 @@ def _zh_recurring(text: str, issued: date | None) -> DueDate:
         has_point = bool(_ZH_MON_RE.search(rest) or _ZH_YPART_RE.search(rest))
         if not has_point:
             return DueDate("recurring", issued, date(issued.year, 12, 31) if issued else None, "every year")
-        # the point in the year, then its first occurrence on or after issued
-        start, end = _zh_point(rest, issued.year if issued else 2000)
+        # the point in a fixed common year (so the label 02-28 does not depend on leap years),
+        # then its first occurrence on or after issued
+        _, end = _zh_point(rest, 2001)
         label = ""
         mm = _ZH_MON_RE.search(rest)
         if mm and end:
-            label = f"by {end.month:02d}-{end.day:02d}" if re.search(_LIMIT, rest) or mm.group(3) else \
+            label = f"by {end.month:02d}-{end.day:02d}" if _ZH_LIMIT_RE.search(rest) or mm.group(3) else \
                 f"in {end.month:02d}" if not mm.group(2) else f"on {end.month:02d}-{end.day:02d}"
         else:
             q = _ZH_YPART_RE.search(rest)
@@ -517,7 +525,7 @@ def _normalize_zh(text: str, issued: date | None) -> DueDate:
             # never invent a year: the kind by rule, the month and day with a 'Y' for the year
             return _zh_unanchored(rest)
         year = issued.year + (1 if "明年" in t else 0)
-    if re.search(r"起|开始", rest):
+    if _ZH_FROM_RE.search(rest):
         start, _ = _zh_point(rest, year) if _ZH_MON_RE.search(rest) else (date(year, 1, 1), None)
         return DueDate("period", start, None, f"{_iso(start)}/..")
     if rest.endswith("内") and not _ZH_MON_RE.search(rest) and not _ZH_YPART_RE.search(rest.replace("年内", "")):
@@ -574,6 +582,16 @@ def _jio_fallback(text: str, issued: date | None) -> DueDate:
 
 # ---- English ----
 
+_EN_PAREN_NUM_RE = re.compile(r"\((\d+)\)")
+_EN_ONGOING_RE = re.compile(r"ongoing|continuing|continuous")
+_EN_WITHIN_RE = re.compile(r"(?:within|(?:not|no|in\s+no\s+event)\s+later\s+than)\b")
+_EN_RECURRING_RE = re.compile(r"annual|yearly|each\s+(?:fiscal\s+|calendar\s+)?year|once\s+(?:a|per|each|every)\s+year"
+                              r"|biennial|quarter|month|week|every|periodic|regular")
+_EN_DATE_CUE_RE = re.compile(r"(?:by|before|on\s+or\s+before|(?:not|no)\s+later\s+than|as\s+of|prior\s+to)\b")
+_EN_EVERY_RE = re.compile(
+    rf"every\s+({_EN_NUM})\s+(?:(?:calendar|business|working)\s+)?(day|week|month|year|quarter)s?", re.I)
+_EN_HALF_YEAR_RE = re.compile(r"semi-?annual|biannual")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _EN_MONTH_NUM = {name: i for i, name in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 _EN_DUR_RE = re.compile(rf"({_EN_NUM})\s+((?:calendar|business|working)\s+)?(day|week|month|year|quarter|hour)s?", re.I)
@@ -590,7 +608,7 @@ _EN_TITLE_AFTER_RE = re.compile(r"\s+[A-Z]")
 
 def _en_int(s: str) -> int | None:
     s = s.lower().strip()
-    paren = re.search(r"\((\d+)\)", s)
+    paren = _EN_PAREN_NUM_RE.search(s)
     if paren:
         return int(paren.group(1))
     if s.isdigit():
@@ -612,11 +630,11 @@ def _safe_date(y: int, m: int, d: int) -> date | None:
 def _normalize_en(text: str, issued: date | None) -> DueDate:
     t = " ".join(text.split())
     low = t.lower()
-    if re.search(r"ongoing|continuing|continuous", low):
+    if _EN_ONGOING_RE.search(low):
         return DueDate("ongoing", None, None, "ongoing")
-    if re.search(r"^(?:within|(?:not|no|in\s+no\s+event)\s+(?:later|more)\s+than)\b", low):
+    if _EN_WITHIN_RE.match(low):
         dur = _EN_DUR_RE.search(t)
-        if dur and not re.search(r"(?:later\s+than|by|before)\s+(?:[a-z]+\s+\d|\d{1,2}\s+[a-z]+\s+\d)", low):
+        if dur:
             n = _en_int(dur.group(1))
             unit = {"day": "D", "week": "W", "month": "M", "year": "Y", "quarter": "Q", "hour": "H"}[dur.group(3).lower()]
             if dur.group(2) and dur.group(2).lower().strip() in ("business", "working"):
@@ -628,9 +646,7 @@ def _normalize_en(text: str, issued: date | None) -> DueDate:
             if issued and not _EN_OTHER_ANCHOR_RE.search(anchor):
                 return DueDate("relative", issued, _add(issued, n, unit), norm)
             return DueDate("relative", None, None, norm)
-    recurring = re.search(r"annual|yearly|each\s+(?:fiscal\s+|calendar\s+)?year|once\s+(?:a|per|each|every)\s+year"
-                          r"|biennial|quarter|month|week|every|periodic|regular", low)
-    if recurring and not re.match(r"(?:by|before|on\s+or\s+before|(?:not|no)\s+later\s+than|as\s+of|prior\s+to)\b", low):
+    if _EN_RECURRING_RE.search(low) and not _EN_DATE_CUE_RE.match(low):
         return _en_recurring(t, low, issued)
     # a fixed date
     end: date | None = None
@@ -657,18 +673,18 @@ def _normalize_en(text: str, issued: date | None) -> DueDate:
 
 
 def _en_recurring(t: str, low: str, issued: date | None) -> DueDate:
-    m = re.search(rf"every\s+({_EN_NUM})\s+(?:(?:calendar|business|working)\s+)?(day|week|month|year|quarter)s?", t, re.I)
+    m = _EN_EVERY_RE.search(t)
     if m:
         n = _en_int(m.group(1)) or 1
         unit = {"day": "D", "week": "W", "month": "M", "year": "Y", "quarter": "Q"}[m.group(2).lower()]
         due = _add(issued, n, unit) if issued else None
         word = {"D": "days", "W": "weeks", "M": "months", "Y": "years", "Q": "quarters"}[unit]
         return DueDate("recurring", issued, due, f"every {n} {word}")
-    if re.search(r"biennial", low):
+    if "biennial" in low:
         return DueDate("recurring", issued, _add(issued, 2, "Y") if issued else None, "every 2 years")
-    if re.search(r"semi-?annual|biannual", low):
+    if _EN_HALF_YEAR_RE.search(low):
         return DueDate("recurring", issued, _add(issued, 6, "M") if issued else None, "every 6 months")
-    if re.search(r"annual|yearly|year", low):
+    if "annual" in low or "year" in low:
         return DueDate("recurring", issued, date(issued.year, 12, 31) if issued else None, "every year")
     if "quarter" in low:
         due = _month_end(issued.year, 3 * ((issued.month - 1) // 3 + 1)) if issued else None
@@ -695,7 +711,7 @@ def normalize_deadline(text: str, lang: str, issued: date | None = None) -> DueD
             return DueDate("date", None, None, "..")
         lang = (lang or "").lower()
         if not (lang.startswith("zh") or lang.startswith("en")):
-            lang = "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+            lang = "zh" if _CJK_RE.search(text) else "en"
         if lang.startswith("zh"):
             return _normalize_zh(text, issued)
         return _normalize_en(text, issued)

@@ -82,7 +82,7 @@ class Extractor:
         rows: list[dict[str, Any]] = []
         for n, c in enumerate(cands):
             cd = asdict(c)
-            feats = featurize(cd, doc.text, headings.get(c.provision_id, ""))
+            feats = featurize(cd, doc.title or "", headings.get(c.provision_id, ""))
             due = None
             if c.deadline:
                 due = normalize_deadline(view[c.deadline_start:c.deadline_end] if view else c.deadline,
@@ -148,13 +148,14 @@ class Extractor:
 
 
 def _dedupe(cands: list[Candidate]) -> list[Candidate]:
-    """One candidate per actor and duty: the first pattern to claim it wins."""
-    seen: set[tuple[int, int, int, int]] = set()
+    """One candidate per actor and duty: the first pattern to claim a span wins, and a
+    statement repeated word for word (a page's teaser of its own body) counts once."""
+    seen: set[tuple] = set()
     out = []
     for c in cands:
-        key = (c.actor_start, c.actor_end, c.duty_start, c.duty_end)
-        if key not in seen:
-            seen.add(key)
+        keys = ((c.actor, c.actor_start, c.duty_start, c.duty_end), (c.actor, c.role, c.duty))
+        if not any(k in seen for k in keys):
+            seen.update(keys)
             out.append(c)
     return out
 

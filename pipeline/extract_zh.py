@@ -48,7 +48,10 @@ _LEAD_IN_PRED = re.compile(r"负总体责任|负主体责任|负总责|牵头抓
 _COOP_PRED = re.compile(r"(?:协助|配合|参与|协同)")
 _SPEECH = re.compile(r"(?:强调|指出|表示|认为|提出了?|要求|介绍|说|透露|称|获悉|了解到|发布|印发|召开|举行|"
                      r"是|为|作为|已|已经|曾|先后|共|将于|于\d)")
-_NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
+# A perfective 了 or a 以来 in the clause marks narration of what was done, not a duty.
+_NARRATIVE = re.compile(r"(?<![为除])了(?![解结])|以来")
+_FREQUENCY = re.compile(r"每(?:年|年度|半年|季度?|月|周|天|日)")
+_NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|(?:部|局|厅|司|处|科|主|副)?(?:长|主任|书记|负责人|同志|领导)|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
 _DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|负责|牵头负责)(?=[\u4e00-\u9fff])")
 _FUNCTIONS_HEAD = re.compile(r"^(?P<actor>.{0,30}?)(?:的)?(?:主要职责|主要职能|职责)(?:是|如下|包括)?[:：]?\s*$")
 _TRIM = "。；;，,：: \t"
@@ -133,6 +136,8 @@ class ChineseExtractor:
 
     def _first_deadline(self, start: int, end: int) -> tuple[int, int] | None:
         for d in find_deadlines(self._view[start:end], "zh"):
+            if _FREQUENCY.fullmatch(d.text):
+                continue  # 每月召开一次: how often, not by when
             return start + d.start, start + d.end
         return None
 
@@ -269,8 +274,8 @@ class ChineseExtractor:
             m = _FUNCTIONS_HEAD.match(view[ps:pe])
             if not m:
                 continue
-            actor_text = m.group("actor").strip()
-            a_start = ps + m.start("actor")
+            a_start = _skip_label(view, ps + m.start("actor"))
+            actor_text = view[a_start:ps + m.end("actor")].strip()
             if not is_actor_text(actor_text, self.grammar.lexicon):
                 t = _FUNCTIONS_HEAD.match(title) or re.match(r"^(.{2,30}?)(?:主要职责|职能配置|机构职能)", title)
                 if not t:
@@ -395,7 +400,8 @@ class ChineseExtractor:
                 lead_role = "lead"
         if pred >= pe or _NOT_PRED_START.match(view, pred):
             return None
-        if method == "zh.subject" and cue is None and not _looks_like_predicate(view, pred):
+        if method == "zh.subject" and cue is None and (
+                not _looks_like_predicate(view, pred) or _NARRATIVE.search(view, pred, ce)):
             return None
         roles = [(a, lead_role) for a in actors] + [(c, "cooperate") for c in cooperators]
         return _Inline(cs, sentence_start, roles, pred, method, cue, whole_sentence)

@@ -22,7 +22,8 @@ from .schemas import ROLES
 
 GOLD_SUFFIX = ".gold.jsonl"
 REQUIRED_FIELDS = ("doc_id", "actor", "role", "duty", "deadline")
-OFFSET_FIELDS = ("start", "end", "actor_start", "actor_end")
+OFFSET_FIELDS = ("start", "end", "actor_start", "actor_end", "duty_start", "duty_end",
+                 "deadline_start", "deadline_end")
 PROVENANCE_FIELDS = ("annotator", "annotated_at")
 _TEXT_FIELDS = ("doc_id", "actor", "role", "duty")
 
@@ -92,7 +93,8 @@ def validate_record(obj: Any, path: str, line: int) -> dict[str, Any]:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise AnnotationError(f"offset {key!r} must be a non-negative integer, got {value!r}",
                                   path=path, line=line)
-    for lo, hi in (("start", "end"), ("actor_start", "actor_end")):
+    for lo, hi in (("start", "end"), ("actor_start", "actor_end"), ("duty_start", "duty_end"),
+                   ("deadline_start", "deadline_end")):
         if obj.get(lo) is not None and obj.get(hi) is not None and obj[lo] > obj[hi]:
             raise AnnotationError(f"{lo}={obj[lo]} is after {hi}={obj[hi]}", path=path, line=line)
     return {**obj, "deadline": deadline}

@@ -1,21 +1,30 @@
 """Running the per-document work over a corpus, in one process or several.
 
-Each worker process builds its ``Extractor`` once (lexicon, jieba, OpenCC,
-scorer) and then handles documents one at a time; results come back in input
-order, so ``--jobs 1`` and ``--jobs N`` write identical tables.
+Per-process set-up (lexicon, jieba, OpenCC, scorer: the ``Extractor``) is done
+once per process and params (:func:`worker_state`, also what Dask workers use).
+With ``fork`` (Linux) it is done once in the parent, before the pool starts, so
+the workers inherit it and a bad configuration fails at once instead of in every
+worker.  Documents stream through: at most a bounded number are in flight, and
+results come back in input order, so ``--jobs 1`` and ``--jobs N`` write
+identical tables.  With a :class:`~pipeline.cache.ExtractCache`, a page whose
+bytes, code, models and params are unchanged is loaded instead of recomputed.
 """
 from __future__ import annotations
 
+import json
 import os
+import threading
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .cache import ExtractCache
 from .ingest import ingest_file
 from .schemas import Document, Mention
 
-_WORKER: dict[str, Any] = {}
+_STATE: dict[str, Any] = {}
+_STATE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -25,23 +34,37 @@ class Result:
     doc: Document
     mentions: list[Mention] = field(default_factory=list)
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    cached: bool = False
 
 
-def _init(params: dict[str, Any], extract: bool) -> None:
-    _WORKER["params"] = params
-    if extract:
-        from .extract import Extractor
-
-        _WORKER["extractor"] = Extractor(params)
+def _params_key(params: dict[str, Any], extract: bool, cache_dir: str | None) -> str:
+    return json.dumps([params, extract, cache_dir], sort_keys=True, default=str)
 
 
-def _process(item: tuple[str, str] | Document) -> Result:
-    if isinstance(item, Document):
-        doc = item
-    else:
-        path, doc_id = item
-        doc = ingest_file(Path(path), doc_id, _WORKER["params"])
-    extractor = _WORKER.get("extractor")
+def worker_state(params: dict[str, Any], extract: bool, cache_dir: str | None) -> dict[str, Any]:
+    """This process's set-up for the given params, built on first use and then reused.
+
+    Args:
+        params: the merged parameters.
+        extract: whether an ``Extractor`` is needed (False: ingest only).
+        cache_dir: the result cache folder, or None for no cache.
+    """
+    key = _params_key(params, extract, cache_dir)
+    with _STATE_LOCK:
+        if _STATE.get("key") != key:
+            state: dict[str, Any] = {"params": params, "extractor": None, "cache": None}
+            if extract:
+                from .extract import Extractor
+
+                state["extractor"] = Extractor(params)
+            if cache_dir:
+                state["cache"] = ExtractCache(cache_dir, params)
+            _STATE.clear()
+            _STATE.update(state, key=key)
+        return _STATE
+
+
+def _extract(doc: Document, extractor: Any) -> Result:
     if extractor is None or doc.status != "ok":
         return Result(doc)
     try:
@@ -52,6 +75,48 @@ def _process(item: tuple[str, str] | Document) -> Result:
     return Result(doc, mentions, rows)
 
 
+def process_item(item: tuple[str, str] | Document, state: dict[str, Any]) -> Result:
+    """Ingest (for a path) and extract one item, through the cache when there is one.
+
+    Args:
+        item: a ``(path, doc_id)`` pair or an ingested document.
+        state: from :func:`worker_state`.
+    """
+    cache: ExtractCache | None = state["cache"]
+    extract = state["extractor"] is not None
+    key = None
+    if isinstance(item, Document):
+        if cache is not None:
+            key = cache.key_for_document(item, extract)
+    else:
+        path, doc_id = item
+        if cache is not None:
+            try:
+                key = cache.key_for_bytes(Path(path).read_bytes(), doc_id, str(path), extract)
+            except OSError:
+                key = None  # unreadable: ingest_file records why
+    if key is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            doc, mentions, rows = hit
+            if isinstance(item, Document):
+                doc = item
+            return Result(doc, mentions, rows, cached=True)
+    doc = item if isinstance(item, Document) else ingest_file(Path(item[0]), item[1], state["params"])
+    result = _extract(doc, state["extractor"])
+    if key is not None and result.doc.status != "error":  # errors may be transient: retry next run
+        cache.put(key, result.doc, result.mentions, result.candidates)
+    return result
+
+
+def _process(item: tuple[str, str] | Document) -> Result:
+    return process_item(item, _STATE)
+
+
+def _init(params: dict[str, Any], extract: bool, cache_dir: str | None) -> None:
+    worker_state(params, extract, cache_dir)
+
+
 def default_jobs() -> int:
     """All cores this process may use."""
     try:
@@ -60,22 +125,49 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _bounded(items: Iterable[Any], slots: threading.Semaphore, stop: threading.Event) -> Iterator[Any]:
+    for item in items:
+        slots.acquire()
+        if stop.is_set():
+            return
+        yield item
+
+
 def process(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any], *,
-            extract: bool = True, jobs: int = 1) -> Iterator[Result]:
+            extract: bool = True, jobs: int = 1, cache_dir: str | os.PathLike[str] | None = None,
+            in_flight: int = 0) -> Iterator[Result]:
     """Ingest (for paths) and extract each item, yielding results in input order.
 
     Args:
-        items: ``(path, doc_id)`` pairs from ``ingest.iter_inputs``, or ingested documents.
+        items: ``(path, doc_id)`` pairs from ``ingest.iter_inputs``, or ingested
+            documents; consumed lazily.
         params: the merged parameters.
         extract: False to ingest only.
         jobs: worker processes; 1 runs in this process.
+        cache_dir: a result cache folder (``cache.DEFAULT_DIR``), or None for none.
+        in_flight: at most this many items are read ahead of the consumer
+            (0: ``64 * jobs``), which keeps memory flat in corpus size.
     """
-    work = [(str(i[0]), i[1]) if isinstance(i, tuple) else i for i in items]
-    if jobs <= 1 or len(work) <= 1:
-        _init(params, extract)
+    work = ((str(i[0]), i[1]) if isinstance(i, tuple) else i for i in items)
+    cdir = str(cache_dir) if cache_dir else None
+    state = worker_state(params, extract, cdir)  # also validates the set-up before any fork
+    if jobs <= 1:
         for item in work:
-            yield _process(item)
+            yield process_item(item, state)
         return
-    ctx = get_context("fork") if hasattr(os, "fork") else get_context()
-    with ctx.Pool(jobs, initializer=_init, initargs=(params, extract)) as pool:
-        yield from pool.imap(_process, work, chunksize=max(1, min(16, len(work) // (jobs * 4) or 1)))
+    chunk = 4
+    slots = threading.Semaphore(in_flight or max(64 * jobs, 2 * chunk * jobs))
+    if hasattr(os, "fork"):
+        pool = get_context("fork").Pool(jobs)  # workers inherit the set-up built above
+    else:  # pragma: no cover - spawn: each worker builds its own
+        pool = get_context().Pool(jobs, initializer=_init, initargs=(params, extract, cdir))
+    stop = threading.Event()
+    with pool:
+        try:
+            for result in pool.imap(_process, _bounded(work, slots, stop), chunksize=chunk):
+                slots.release()
+                yield result
+        finally:  # the consumer stopped early or failed: unblock the feeder so the pool can close
+            stop.set()
+            for _ in range(jobs * chunk + 1):
+                slots.release()

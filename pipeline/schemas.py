@@ -179,6 +179,13 @@ OBLIGATIONS = pa.schema([
     ("method", _cat([])),
     ("start", pa.int64()),
     ("end", pa.int64()),
+    # The evidence span by span (the annotation round trip needs each one).
+    ("actor_start", pa.int64()),
+    ("actor_end", pa.int64()),
+    ("duty_start", pa.int64()),
+    ("duty_end", pa.int64()),
+    ("deadline_start", pa.int64()),
+    ("deadline_end", pa.int64()),
 ])
 
 SCHEMAS: dict[str, pa.Schema] = {

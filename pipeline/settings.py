@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "train": {
         # Inverse regularisation strength of the candidate scorer (smaller = simpler).
-        "C": 0.5,
+        "C": 1.0,
     },
     "evaluate": {
         "gold": str(REPO_ROOT / "annotations" / "gold"),

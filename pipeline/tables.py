@@ -2,6 +2,11 @@
 
 Writes are atomic: a table is written to a temporary file beside its target
 and moved into place, so an interrupted run leaves the previous table intact.
+Large runs stream: :class:`ResultWriter` writes the four tables a row group
+every K documents (pyarrow ``ParquetWriter``), so memory does not grow with the
+corpus; the files still read with ``pd.read_parquet(path)``.  The Dask engine
+writes each table as a folder of parts (``obligations.parquet/part-00000.parquet``
+…), which ``pd.read_parquet`` reads the same way.
 """
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ import pyarrow.parquet as pq
 
 from .errors import UsageError
 from .schemas import SCHEMAS, Document, Provision, document_row, to_table
+
+TABLES = ("documents", "provisions", "mentions", "obligations")
+DOCS_PER_GROUP = 256
 
 CANDIDATES_FILE = "candidates.parquet"
 
@@ -53,10 +61,7 @@ def write_candidates(rows: list[dict[str, Any]], path: Path) -> Path:
         rows: the rows from ``Extractor.extract``.
         path: the file to write.
     """
-    if rows:
-        table = pa.Table.from_pylist(rows)
-    else:
-        table = to_table("obligations", [])
+    table = candidate_table(rows)
     _atomic_write(Path(path), lambda tmp: pq.write_table(table, tmp))
     return Path(path)
 
@@ -109,3 +114,180 @@ def obligation_rows(candidates: Iterable[dict[str, Any]], threshold: float) -> l
     """
     cols = SCHEMAS["obligations"].names
     return [{k: c.get(k) for k in cols} for c in candidates if c["confidence"] >= threshold]
+
+
+def candidate_schema() -> pa.Schema:
+    """The schema of candidate rows: the obligations columns (confidence as float64),
+    ``lang``, the span offsets and one ``f_<name>`` float column per scorer feature."""
+    from .confidence import FEATURES
+
+    fields = [pa.field(f.name, pa.float64() if f.name == "confidence" else
+                       (pa.string() if pa.types.is_dictionary(f.type) else f.type))
+              for f in SCHEMAS["obligations"]]
+    fields.append(pa.field("lang", pa.string()))
+    for col in ("duty_start", "duty_end", "actor_start", "actor_end", "deadline_start", "deadline_end"):
+        fields.append(pa.field(col, pa.int64()))
+    fields += [pa.field("f_" + k, pa.float64()) for k in FEATURES]
+    return pa.schema(fields)
+
+
+def candidate_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Candidate rows as an Arrow table of :func:`candidate_schema` (extra keys kept as
+    inferred columns, so a new feature is not lost before the schema knows it).
+
+    Args:
+        rows: rows from ``Extractor.extract``.
+    """
+    schema = candidate_schema()
+    extra = [k for k in (rows[0] if rows else {}) if k not in schema.names]
+    if extra:
+        inferred = pa.Table.from_pylist([{k: r.get(k) for k in extra} for r in rows]).schema
+        schema = pa.schema(list(schema) + list(inferred))
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+class _StreamFile:
+    """One Parquet file written in row groups to a temporary name, moved into place on commit."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.writer = pq.ParquetWriter(self.tmp, schema)
+        self.schema = schema
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self.writer.write_table(table.cast(self.schema) if table.schema != self.schema else table)
+
+    def commit(self) -> None:
+        self.writer.close()
+        if self.path.is_dir():  # a partitioned table from a Dask run: replace it
+            import shutil
+
+            shutil.rmtree(self.path)
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class ResultWriter:
+    """Streams per-document results into the four tables (and the candidates file).
+
+    Rows are buffered and written as a row group every ``docs_per_group``
+    documents; nothing replaces the previous tables until :meth:`close`.
+    Use as a context manager: an exception discards the partial files.
+
+    Args:
+        out_dir: the tables directory.
+        threshold: the minimum confidence for the obligations table.
+        candidates: also write every scored candidate to this Parquet file.
+        docs_per_group: documents per row group (K).
+        tables: the tables to write (default: all four).
+    """
+
+    def __init__(self, out_dir: Path, threshold: float = 0.0, candidates: Path | None = None,
+                 docs_per_group: int = DOCS_PER_GROUP, tables: Iterable[str] = TABLES):
+        self.out = Path(out_dir)
+        self.threshold = threshold
+        self.docs_per_group = max(1, docs_per_group)
+        self.tables = tuple(tables)
+        self.files = {name: _StreamFile(self.out / f"{name}.parquet", SCHEMAS[name]) for name in self.tables}
+        self.cand_path = Path(candidates) if candidates else None
+        self.cand_file: _StreamFile | None = None
+        self.csv_tmp = self.out / f".obligations.csv.{os.getpid()}.tmp"
+        self.csv_header = "obligations" in self.tables
+        self.csv_done = not self.csv_header
+        self.buffer: dict[str, list[dict[str, Any]]] = {name: [] for name in (*TABLES, "candidates")}
+        self.n_docs = 0
+        self.n_obligations = 0
+        self.statuses: list[tuple[str, str, str | None]] = []
+
+    def add(self, doc: Document, mentions: Iterable[Any], candidates: list[dict[str, Any]]) -> None:
+        """Queue one document's rows; writes a row group every K documents.
+
+        Args:
+            doc: the document.
+            mentions: its mentions (``Mention`` records).
+            candidates: its scored candidate rows.
+        """
+        self.buffer["documents"].append(document_row(doc))
+        self.buffer["provisions"].extend(vars(p) for p in doc.provisions)
+        self.buffer["mentions"].extend(vars(m) for m in mentions)
+        obligations = obligation_rows(candidates, self.threshold)
+        self.buffer["obligations"].extend(obligations)
+        if self.cand_path is not None:
+            self.buffer["candidates"].extend(candidates)
+        self.n_docs += 1
+        self.n_obligations += len(obligations)
+        self.statuses.append((doc.source, doc.status, doc.error))
+        if self.n_docs % self.docs_per_group == 0:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows as one row group of each table."""
+        for name in self.tables:
+            rows = self.buffer[name]
+            if not rows:
+                continue
+            table = to_table(name, rows)
+            self.files[name].write(table)
+            if name == "obligations":
+                table.to_pandas().to_csv(self.csv_tmp, index=False, header=self.csv_header,
+                                         mode="w" if self.csv_header else "a")
+                self.csv_header = False
+            rows.clear()
+        rows = self.buffer["candidates"]
+        if rows and self.cand_path is not None:
+            table = candidate_table(rows)
+            if self.cand_file is None:
+                self.cand_file = _StreamFile(self.cand_path, table.schema)
+            self.cand_file.write(table)
+            rows.clear()
+
+    def close(self) -> None:
+        """Flush and move every table into place."""
+        self.flush()
+        if self.csv_header:  # no obligation at all: a CSV with the header only
+            to_table("obligations", []).to_pandas().to_csv(self.csv_tmp, index=False)
+        for f in self.files.values():
+            f.commit()
+        if not self.csv_done:
+            os.replace(self.csv_tmp, self.out / "obligations.csv")
+        if self.cand_path is not None:
+            if self.cand_file is None:
+                self.cand_file = _StreamFile(self.cand_path, candidate_schema())
+            self.cand_file.commit()
+
+    def abort(self) -> None:
+        """Discard the partial files; the previous tables stay as they were."""
+        for f in [*self.files.values(), self.cand_file]:
+            if f is not None:
+                f.abort()
+        self.csv_tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "ResultWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_part(name: str, rows: list[dict[str, Any]], table_dir: Path, part: int) -> Path:
+    """Write one part of a partitioned table: ``table_dir/part-<part>.parquet``.
+
+    Args:
+        name: a table name (``documents`` …) or ``candidates``.
+        rows: the part's rows.
+        table_dir: the table's folder (e.g. ``out/obligations.parquet``).
+        part: the part number; parts sort, and so read back, in input order.
+    """
+    table = candidate_table(rows) if name == "candidates" else to_table(name, rows)
+    path = Path(table_dir) / f"part-{part:05d}.parquet"
+    _atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+    return path

@@ -1,0 +1,171 @@
+"""Throughput, memory and scaling of ``obligations extract`` against bare ``jieba.cut``.
+
+For each corpus size it builds (once) a corpus of recombined real pages
+(``benchmarks/corpus.py``), then in one run times
+
+a. bare ``jieba.cut`` over the decoded text of every page (jieba's own
+   dictionary loaded beforehand; decoding not timed),
+b. ``obligations extract`` with ``--jobs 1`` and ``--jobs 2`` (fresh result
+   cache each time, so everything is computed), as a subprocess, sampling the
+   peak resident memory of its whole process tree,
+c. an incremental re-run after one page changed (the cache from b),
+
+and writes MB/s, the ratio extract/jieba, the 1 -> 2 process speed-up, peak
+RSS and the incremental time to a JSON file.  Ratios, not absolute times, are
+what to compare across machines.
+
+    python benchmarks/bench.py --mb 8 --mb 200 --out benchmarks/results.json
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import corpus as corpus_mod  # noqa: E402
+
+JIEBA_SCRIPT = r"""
+import sys, time, json
+from pathlib import Path
+import jieba
+from pipeline.decode import decode_bytes
+jieba.setLogLevel(60)
+jieba.initialize()
+total, n_bytes = 0.0, 0
+for path in sorted(Path(sys.argv[1]).iterdir()):
+    data = path.read_bytes()
+    text = decode_bytes(data).text
+    n_bytes += len(data)
+    t = time.perf_counter()
+    for _ in jieba.cut(text):
+        pass
+    total += time.perf_counter() - t
+print(json.dumps({"seconds": total, "bytes": n_bytes}))
+"""
+
+
+def run_tree(cmd: list[str], interval: float = 0.05) -> tuple[float, float, int]:
+    """Run a command; its wall time, the peak RSS (MB) of its process tree, its exit code.
+
+    Args:
+        cmd: the command.
+        interval: seconds between memory samples.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            procs = [ps, *ps.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(interval)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    if proc.returncode:
+        print(err, file=sys.stderr)
+    return wall, peak / 1e6, proc.returncode
+
+
+def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang: str) -> dict:
+    """All measurements for one corpus size.
+
+    Args:
+        mb: the corpus size in MB.
+        work: scratch folder (corpora, outputs, caches).
+        params: a params.yaml for ``obligations``, or None.
+        jobs: the process counts to time.
+        lang: ``zh`` or ``en``.
+    """
+    cdir = work / f"{lang}{mb:g}"
+    info_file = cdir.with_suffix(".json")
+    if not info_file.exists():
+        shutil.rmtree(cdir, ignore_errors=True)
+        info_file.write_text(json.dumps(corpus_mod.build(cdir, mb, lang)))
+    info = json.loads(info_file.read_text())
+    size_mb = info["bytes"] / 1e6
+    res: dict = {"corpus": {"mb": round(size_mb, 2), "pages": info["pages"], "lang": lang,
+                            "source_pages": info["sources"]}}
+    out = subprocess.run([sys.executable, "-c", JIEBA_SCRIPT, str(cdir)], cwd=ROOT, check=True,
+                         capture_output=True, text=True)
+    j = json.loads(out.stdout.strip().splitlines()[-1])
+    res["jieba_cut"] = {"seconds": round(j["seconds"], 2), "mb_s": round(size_mb / j["seconds"], 3)}
+    base = [sys.executable, "-m", "pipeline.cli", "extract", str(cdir)] + (["--params", params] if params else [])
+    res["extract"] = {}
+    for n in jobs:
+        cache = work / f"cache-{lang}{mb:g}-j{n}"
+        shutil.rmtree(cache, ignore_errors=True)
+        wall, peak, rc = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs", str(n),
+                                          "--cache-dir", str(cache)])
+        res["extract"][f"jobs{n}"] = {"seconds": round(wall, 2), "mb_s": round(size_mb / wall, 3),
+                                      "peak_rss_mb": round(peak), "exit": rc}
+        print(f"  {mb:g} MB jobs={n}: {wall:.1f}s {size_mb / wall:.3f} MB/s peak {peak:.0f} MB", file=sys.stderr)
+    one = res["extract"][f"jobs{jobs[0]}"]
+    res["ratio_extract_over_jieba"] = round(one["mb_s"] / res["jieba_cut"]["mb_s"], 3)
+    if len(jobs) > 1:
+        last = res["extract"][f"jobs{jobs[-1]}"]
+        res[f"speedup_{jobs[0]}_to_{jobs[-1]}"] = round(one["seconds"] / last["seconds"], 3)
+    # Incremental: change one page, re-run on the warm cache of the first run.
+    page = sorted(p for p in cdir.iterdir() if p.suffix == ".txt")[0]
+    original = page.read_bytes()
+    try:
+        page.write_bytes(original + "\n各地要于2030年底前完成自查。\n".encode(
+            "gb18030" if b"\n" in original and not _is_utf8(original) else "utf-8"))
+        cache = work / f"cache-{lang}{mb:g}-j{jobs[-1]}"
+        wall, peak, rc = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-inc"), "--jobs", str(jobs[-1]),
+                                          "--cache-dir", str(cache)])
+    finally:
+        page.write_bytes(original)
+    res["incremental_one_page_changed"] = {"seconds": round(wall, 2), "peak_rss_mb": round(peak),
+                                           "speedup_vs_cold": round(res["extract"][f"jobs{jobs[-1]}"]["seconds"] / wall, 1)}
+    return res
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mb", type=float, action="append", help="corpus size in MB (repeatable; default 8)")
+    parser.add_argument("--lang", choices=["zh", "en"], default="zh")
+    parser.add_argument("--jobs", type=int, action="append", help="process counts (default 1 and 2)")
+    parser.add_argument("--work", type=Path, default=ROOT / "tmp" / "bench", help="scratch folder (git-ignored)")
+    parser.add_argument("--params", help="params.yaml for obligations (default: built-in defaults)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "platform": platform.platform(), "load_avg_at_start": os.getloadavg()}
+    results["date"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    results.setdefault("runs", {})
+    for mb in args.mb or [8.0]:
+        print(f"corpus {mb:g} MB ({args.lang})", file=sys.stderr)
+        results["runs"][f"{args.lang}{mb:g}"] = {"date": results["date"],
+                                                 **bench_size(mb, args.work, args.params, args.jobs or [1, 2], args.lang)}
+        args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    print(json.dumps(results["runs"], indent=1))
+
+
+if __name__ == "__main__":
+    main()

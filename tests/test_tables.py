@@ -1,0 +1,76 @@
+"""tables: streamed row groups read back exactly like one-shot tables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.ingest import iter_inputs
+from pipeline.run import process
+from pipeline.settings import load_params
+from pipeline.tables import (ResultWriter, document_tables, obligation_rows, write_candidates,
+                             write_part, write_table)
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+PARAMS = load_params()
+THRESHOLD = PARAMS["extract"]["threshold"]
+
+
+@pytest.fixture(scope="module")
+def results():
+    items = iter_inputs([ROOT / "corpus" / "raw", ROOT / "corpus" / "dev"])
+    return list(process(items, PARAMS, jobs=1))
+
+
+def test_streamed_tables_equal_one_shot_tables(results, tmp_path: Path) -> None:
+    with ResultWriter(tmp_path / "s", THRESHOLD, tmp_path / "s" / "cands.parquet", docs_per_group=3) as w:
+        for r in results:
+            w.add(r.doc, r.mentions, r.candidates)
+    one = tmp_path / "o"
+    doc_rows, prov_rows = document_tables(r.doc for r in results)
+    write_table("documents", doc_rows, one)
+    write_table("provisions", prov_rows, one)
+    write_table("mentions", [vars(m) for r in results for m in r.mentions], one)
+    cands = [c for r in results for c in r.candidates]
+    write_table("obligations", obligation_rows(cands, THRESHOLD), one)
+    write_candidates(cands, one / "cands.parquet")
+    assert pq.ParquetFile(tmp_path / "s" / "documents.parquet").num_row_groups == 4  # 11 pages, K=3
+    for name in ("documents", "provisions", "mentions", "obligations", "cands"):
+        a = pd.read_parquet(tmp_path / "s" / f"{name}.parquet")
+        b = pd.read_parquet(one / f"{name}.parquet")
+        pd.testing.assert_frame_equal(a, b, check_categorical=False)
+    assert (tmp_path / "s" / "obligations.csv").read_text() == (one / "obligations.csv").read_text()
+    assert w.n_obligations == len(pd.read_parquet(one / "obligations.parquet")) > 0
+    assert str(pd.read_parquet(tmp_path / "s" / "obligations.parquet")["role"].dtype) == "category"
+
+
+def test_failed_run_leaves_previous_tables(results, tmp_path: Path) -> None:
+    with ResultWriter(tmp_path, THRESHOLD) as w:
+        w.add(results[0].doc, results[0].mentions, results[0].candidates)
+    before = (tmp_path / "documents.parquet").read_bytes()
+    with pytest.raises(RuntimeError):
+        with ResultWriter(tmp_path, THRESHOLD, docs_per_group=1) as w:
+            for r in results:
+                w.add(r.doc, r.mentions, r.candidates)
+            raise RuntimeError("interrupted")
+    assert (tmp_path / "documents.parquet").read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_no_documents_gives_empty_tables_with_their_columns(tmp_path: Path) -> None:
+    with ResultWriter(tmp_path, THRESHOLD):
+        pass
+    obl = pd.read_parquet(tmp_path / "obligations.parquet")
+    assert len(obl) == 0 and "actor_norm" in obl.columns
+    assert (tmp_path / "obligations.csv").read_text().startswith("obligation_id,doc_id")
+
+
+def test_parts_read_back_as_one_table_in_order(results, tmp_path: Path) -> None:
+    table_dir = tmp_path / "documents.parquet"
+    for n, r in enumerate(results):
+        write_part("documents", document_tables([r.doc])[0], table_dir, n)
+    df = pd.read_parquet(table_dir)
+    assert list(df["doc_id"]) == [r.doc.doc_id for r in results]
