@@ -185,7 +185,8 @@ class ActorGrammar:
                 break
             if is_head(word, self.lexicon) or (
                     j > i and _COLLECTIVE_RE.fullmatch("".join(t[0] for t in toks[i:j + 1]))):
-                if best is not None and word in _GENERIC and (j - best) > 1:
+                if best is not None and word in _GENERIC and (j - best) > 1 and not all(
+                        t[0] in _SUBORDINATE for t in toks[best + 1:j]):
                     break
                 best = j
                 # A collective (各地) or a full lexicon name followed by a non-head ends here,

@@ -401,7 +401,8 @@ class ChineseExtractor:
         if pred >= pe or _NOT_PRED_START.match(view, pred):
             return None
         if method == "zh.subject" and cue is None and (
-                not _looks_like_predicate(view, pred) or _NARRATIVE.search(view, pred, ce)):
+                not _looks_like_predicate(view, pred)
+                or _NARRATIVE.search(view, pred, _sentence_end(view, pred, pe))):
             return None
         roles = [(a, lead_role) for a in actors] + [(c, "cooperate") for c in cooperators]
         return _Inline(cs, sentence_start, roles, pred, method, cue, whole_sentence)

@@ -124,11 +124,12 @@ def candidate_schema() -> pa.Schema:
     fields = [pa.field(f.name, pa.float64() if f.name == "confidence" else
                        (pa.string() if pa.types.is_dictionary(f.type) else f.type))
               for f in SCHEMAS["obligations"]]
-    fields.append(pa.field("lang", pa.string()))
-    for col in ("duty_start", "duty_end", "actor_start", "actor_end", "deadline_start", "deadline_end"):
-        fields.append(pa.field(col, pa.int64()))
-    fields += [pa.field("f_" + k, pa.float64()) for k in FEATURES]
-    return pa.schema(fields)
+    extra = [pa.field("lang", pa.string())]
+    extra += [pa.field(col, pa.int64()) for col in
+              ("duty_start", "duty_end", "actor_start", "actor_end", "deadline_start", "deadline_end")]
+    extra += [pa.field("f_" + k, pa.float64()) for k in FEATURES]
+    names = {f.name for f in fields}
+    return pa.schema(fields + [f for f in extra if f.name not in names])
 
 
 def candidate_table(rows: list[dict[str, Any]]) -> pa.Table:

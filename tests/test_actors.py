@@ -1,0 +1,84 @@
+"""The Chinese actor grammar: lexicon + modifiers + organisational heads."""
+import pytest
+
+from pipeline.actors import ActorGrammar, is_actor_text, normalize_actor, read_aliases
+from pipeline.settings import load_params
+
+
+@pytest.fixture(scope="module")
+def grammar():
+    return ActorGrammar(load_params()["extract"]["lexicon"])
+
+
+def listed(grammar, text):
+    actors, end = grammar.actor_list(text, 0, len(text))
+    return [text[a.start:a.end] for a in actors], text[end:]
+
+
+@pytest.mark.parametrize("text, actors, rest", [
+    ("国家发展改革委、科技部及时委托第三方机构评估", ["国家发展改革委", "科技部"], "及时委托第三方机构评估"),
+    ("各地发展改革委、科技厅(委、局)认真听取意见", ["各地发展改革委", "科技厅(委、局)"], "认真听取意见"),
+    ("中国科协深化改革领导小组会议一般每月召开一次", ["中国科协深化改革领导小组"], "会议一般每月召开一次"),
+    ("市政府办公室、市审改办牵头", ["市政府办公室", "市审改办"], "牵头"),
+    ("每个地方每年提出3—5项改革举措建议", ["每个地方"], "每年提出3—5项改革举措建议"),
+    ("改革工作办公室对改革总体情况开展督察", ["改革工作办公室"], "对改革总体情况开展督察"),
+    ("国务院有关部门要加强指导", ["国务院有关部门"], "要加强指导"),
+    ("市级各有关部门按职责分工负责", ["市级各有关部门"], "按职责分工负责"),
+    ("由发展改革委会同中央农办研究", [], "由发展改革委会同中央农办研究"),
+])
+def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
+    assert listed(grammar, text) == (actors, rest)
+
+
+@pytest.mark.parametrize("text", [
+    "努力实现地区生产总值增长6.2%左右",   # a goal, no actor
+    "创新科协开展政治引领的工作机制",       # 创新 is a verb here, not part of a name
+    "科技工作者紧密团结在党中央周围",
+    "深化科协系统职能体系改革",
+])
+def test_clauses_that_do_not_open_with_an_actor(grammar, text):
+    assert listed(grammar, text)[0] == []
+
+
+def test_lexicon_names_are_single_tokens(grammar):
+    words = [w for w, _, _ in grammar.tokens("调宣部牵头,发展改革委配合", 0, 13)]
+    assert "调宣部" in words and "发展改革委" in words
+
+
+def test_split_list_keeps_unknown_names_and_trims_etc(grammar):
+    text = "中央宣传部、市场监管总局等和各有关省级人民政府"
+    spans = grammar.split_list(text, 0, len(text))
+    assert [text[s.start:s.end] for s in spans] == ["中央宣传部", "市场监管总局", "各有关省级人民政府"]
+    text = "发展改革委会同农业部等部门"
+    spans = grammar.split_list(text, 7, len(text))
+    assert [text[s.start:s.end] for s in spans] == ["农业部"]
+
+
+def test_is_actor_text(grammar):
+    assert is_actor_text("区发改局", grammar.lexicon)
+    assert is_actor_text("各街道", grammar.lexicon)
+    assert is_actor_text("科技厅(委、局)", grammar.lexicon)
+    assert not is_actor_text("部门", grammar.lexicon)      # generic head alone
+    assert not is_actor_text("推进高标准市场体系建设", grammar.lexicon)
+
+
+def test_normalize_actor_uses_aliases_then_folds():
+    aliases = read_aliases(load_params()["extract"]["aliases"])
+    import opencc
+
+    t2s = opencc.OpenCC("t2s").convert
+    assert normalize_actor("发展改革委", aliases, t2s) == "国家发展和改革委员会"
+    assert normalize_actor("發展改革委", aliases, t2s) == "国家发展和改革委员会"
+    assert normalize_actor("the central bank", aliases) == "People's Bank of China"
+    assert normalize_actor("区发改局", aliases, t2s) == "区发改局"
+    assert normalize_actor("The  Secretary of State", aliases) == "Secretary of State"
+
+
+def test_bad_alias_file_names_the_line(tmp_path):
+    from pipeline.errors import ParamsError
+
+    bad = tmp_path / "aliases.tsv"
+    bad.write_text("# comment\n发展改革委 国家发展和改革委员会\n", encoding="utf-8")
+    with pytest.raises(ParamsError) as err:
+        read_aliases(str(bad))
+    assert f"{bad}:2" in str(err.value)

@@ -1,0 +1,123 @@
+"""Chinese assignment patterns, on sentences from real pages and on whole real pages."""
+from pathlib import Path
+
+import opencc
+import pytest
+
+from pipeline.actors import ActorGrammar
+from pipeline.extract_zh import ChineseExtractor
+from pipeline.ingest import ingest_file
+from pipeline.provisions import split_provisions
+from pipeline.schemas import Document
+from pipeline.settings import load_params
+
+ROOT = Path(__file__).resolve().parents[1]
+T2S = opencc.OpenCC("t2s").convert
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return ChineseExtractor(ActorGrammar(load_params()["extract"]["lexicon"]))
+
+
+def rows(extractor, text, title=""):
+    doc = Document(doc_id="t", source="t", lang="zh", text=text, title=title,
+                   provisions=split_provisions("t", text, "zh"))
+    return [(c.actor, c.role, c.duty, c.deadline or "") for c in extractor(doc, T2S(text))]
+
+
+def test_closing_tag_governs_the_whole_numbered_task(extractor):
+    text = ("二、重点任务\n"
+            "1.强化政治引领。具体包括:1探索有效渠道;2创新传播方式;(3)实施科学精神弘扬行动。(调宣部牵头)\n"
+            "2.加强顶层设计。具体包括:1研究制定规划纲要。(计财部、组人部牵头,学会部配合)\n")
+    got = rows(extractor, text)
+    assert got[0] == ("调宣部", "lead",
+                      "强化政治引领。具体包括:1探索有效渠道;2创新传播方式;(3)实施科学精神弘扬行动", "")
+    assert [(a, r) for a, r, _, _ in got[1:]] == [("计财部", "lead"), ("组人部", "lead"),
+                                                  ("学会部", "cooperate")]
+    assert got[1][2] == "加强顶层设计。具体包括:1研究制定规划纲要"
+
+
+def test_responsibility_field_inside_a_tag_and_notes_after_it(extractor):
+    text = ("(一)加强市场体系建设。推进高标准市场体系建设。〔责任单位:省发展改革委、省市场监管局按职责分工负责。"
+            "具体任务均涉及相关市(州)人民政府,不再做分工,下同。〕\n")
+    got = rows(extractor, text)
+    assert [(a, r) for a, r, _, _ in got] == [("省发展改革委", "responsible"), ("省市场监管局", "responsible")]
+    assert got[0][2] == "加强市场体系建设。推进高标准市场体系建设"
+
+
+def test_deadline_in_a_tag(extractor):
+    got = rows(extractor, "3.完善考核办法。(市政府办公室、市审改办牵头,市级各有关部门按职责分工负责,2022年10月底前完成)\n")
+    assert [(a, r, d) for a, r, _, d in got] == [
+        ("市政府办公室", "lead", "2022年10月底前"), ("市审改办", "lead", "2022年10月底前"),
+        ("市级各有关部门", "responsible", "2022年10月底前")]
+
+
+def test_role_lines_after_a_task(extractor):
+    text = "1.努力实现地区生产总值增长6.2%左右。\n牵头单位:区发改局\n责任单位:立山经济开发区,全区经济运行各专班\n"
+    assert rows(extractor, text) == [
+        ("区发改局", "lead", "努力实现地区生产总值增长6.2%左右", ""),
+        ("立山经济开发区", "responsible", "努力实现地区生产总值增长6.2%左右", ""),
+        ("全区经济运行各专班", "responsible", "努力实现地区生产总值增长6.2%左右", "")]
+
+
+def test_you_huitong_gives_lead_and_cooperators_and_the_sentence(extractor):
+    text = "(二)關於“嚴守耕地保護紅線”的問題,由國土資源部會同農業部等部門負責落實。\n"
+    got = rows(extractor, text)
+    assert [(a, r) for a, r, _, _ in got] == [("國土資源部", "lead"), ("農業部", "cooperate")]
+    assert got[0][2] == "關於“嚴守耕地保護紅線”的問題,由國土資源部會同農業部等部門負責落實"
+
+
+def test_subject_with_modal_and_a_recurring_deadline(extractor):
+    text = "各地要采取适当形式深入调查研究,并在每年4月底之前向国家发展改革委报送建议书。\n"
+    assert rows(extractor, text) == [
+        ("各地", "responsible", "采取适当形式深入调查研究,并在每年4月底之前向国家发展改革委报送建议书", "每年4月底之前")]
+
+
+def test_cooperation_and_overall_responsibility(extractor):
+    got = rows(extractor, "后期若涉及国家层面事权,国家发展改革委、科技部协助有关地方与相关部门协调对接。\n")
+    assert [(a, r) for a, r, _, _ in got] == [("国家发展改革委", "cooperate"), ("科技部", "cooperate")]
+    got = rows(extractor, "各地发展改革委对所揭榜任务负总体责任,研究提出具体改革方案。\n")
+    assert got[0][:2] == ("各地发展改革委", "lead")
+
+
+def test_duty_stops_where_the_next_assignment_starts(extractor):
+    text = ("国家发展改革委、科技部及时公布清单,组织各地揭榜,原则上每个地方年度揭榜改革任务不少于3项。"
+            "国家发展改革委、科技部汇总揭榜结果。\n")
+    got = rows(extractor, text)
+    assert ("国家发展改革委", "responsible", "及时公布清单,组织各地揭榜", "") in got
+    assert ("每个地方", "responsible", "年度揭榜改革任务不少于3项", "") in got
+    assert ("科技部", "responsible", "汇总揭榜结果", "") in got
+
+
+@pytest.mark.parametrize("text", [
+    "立山经济开发区,各街道办事处,各区直部门,各有关单位:\n",           # addressees
+    "国家发展改革委 科技部关于深入推进全面创新改革工作的通知\n",        # a title
+    "中央书记处强调科协要以更大力度推进改革。\n",                      # reported speech
+    "国土资源部迅速组织调查,成立了专家组。\n",                        # narration of what was done
+    "中央科技委成立以来,全面加强对科技工作的顶层设计。\n",
+    "科技部部长:优化重大科技创新组织机制\n",
+    "中国科协办公厅\n2018年4月2日\n",                                   # signature
+])
+def test_not_obligations(extractor, text):
+    assert rows(extractor, text) == []
+
+
+def test_frequency_is_not_a_deadline(extractor):
+    got = rows(extractor, "中国科协深化改革领导小组会议一般每月召开一次,根据改革重点任务确定议题。\n")
+    assert got == [("中国科协深化改革领导小组", "responsible", "会议一般每月召开一次,根据改革重点任务确定议题", "")]
+
+
+def test_functions_list_assigns_each_item_to_the_body(extractor):
+    text = "市科技局主要职责:\n(一)负责拟订全市科技发展规划。\n(二)统筹推进科技体制改革。\n"
+    assert rows(extractor, text) == [("市科技局", "responsible", "拟订全市科技发展规划", ""),
+                                     ("市科技局", "responsible", "统筹推进科技体制改革", "")]
+
+
+def test_traditional_page_keeps_its_script(extractor):
+    doc = ingest_file(ROOT / "corpus/dev/zh_gov2014_agri_big5.txt", "zh_gov2014_agri_big5", load_params())
+    got = extractor(doc, T2S(doc.text))
+    assert {c.actor for c in got} >= {"發展改革委", "中央農辦", "糧食局", "國土資源部"}
+    for c in got:
+        assert doc.text[c.actor_start:c.actor_end] == c.actor
+        assert doc.text[c.duty_start:c.duty_end] == c.duty
