@@ -28,14 +28,14 @@ _HEAD_SUFFIXES = (
     "人民政府", "政府", "总局", "总署", "专班", "中心", "部门", "单位", "机构", "机关", "科协",
     "协会", "学会", "联合会", "工会", "商会", "理事会", "公司", "集团", "银行", "街道",
     "开发区", "高新区", "示范区", "新区", "园区", "事务所", "研究所", "研究院", "法院", "检察院",
-    "部", "委", "局", "厅", "办", "处", "署", "院", "司", "所", "站", "队",
+    "部", "委", "局", "厅", "办", "处", "署", "院", "司", "所", "站", "队", "室",
 )
 _HEAD_RE = re.compile("(?:" + "|".join(map(re.escape, _HEAD_SUFFIXES)) + ")$")
 # Tokens that end with a head suffix but are not bodies.
 _NOT_HEADS = frozenset(
     "全部 内部 外部 局部 干部 部分 大部 底部 顶部 头部 本部 全局 格局 布局 结局 当局 大局 开局 "
     "主委 编委 常委 办事 举办 创办 承办 兴办 督办 代办 主办 好处 到处 之处 用处 处处 益处 长处 "
-    "短处 难处 相处 出处 住处 医院 学院 法院 庭院 寺院 场所 处所 厕所 住所 诊所 研究所 车站 网站 "
+    "短处 难处 相处 出处 住处 教室 卧室 温室 密室 医院 学院 法院 庭院 寺院 场所 处所 厕所 住所 诊所 研究所 车站 网站 "
     "岗位 上司 公司 官司 部队 军队 团队 排队 梯队 单位 部门 机构 机关 中心 重心 核心 信心 "
     "小组 分组 编组".split()
 )
@@ -217,6 +217,10 @@ class ActorGrammar:
                        for part in re.split(r"[、,，]", inner) if part):
                     end = toks[k][2]
                     end_tok = k + 1
+                    # 各县(市、区) + 人民政府
+                    if end_tok < len(toks) and is_head(toks[end_tok][0], self.lexicon):
+                        end = toks[end_tok][2]
+                        end_tok += 1
         return Span(toks[i][1], end), end_tok
 
     def _extends(self, toks: list[tuple[str, int, int]], j: int) -> bool:
@@ -233,7 +237,7 @@ class ActorGrammar:
                 return False
             if is_head(word, self.lexicon):
                 return bool(re.search("(?:小组|办公室|办公厅|委员会|工作组|中心|专班)$", word)) \
-                    or (k == j + 1 and bool(re.fullmatch("[部委局厅办处署院司]", word[-1])) and len(word) <= 3
+                    or (k == j + 1 and bool(re.fullmatch("[部委局厅办处署院司室]", word[-1])) and len(word) <= 3
                         and word not in self.lexicon)
         return False
 

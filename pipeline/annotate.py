@@ -126,6 +126,31 @@ class DocIdError(AnnotationError):
     code = "E306"
 
 
+class GoldLocked(AnnotationError):
+    """Another import is writing the same gold folder (its lock file is held)."""
+
+    code = "E307"
+
+
+LOCK_NAME = ".import.lock"
+# Seconds an import waits for another import into the same gold folder
+# (``OBLIGATIONS_LOCK_TIMEOUT`` overrides it).
+LOCK_TIMEOUT = float(os.environ.get("OBLIGATIONS_LOCK_TIMEOUT", "120"))
+
+
+def _gold_locked(lock: str, pid: int | None) -> GoldLocked:
+    """The error of an import that waited too long for the gold folder's lock.
+
+    Args:
+        lock: the lock file.
+        pid: the holder's process id, if it could be read.
+    """
+    who = f"process {pid}" if pid else "another process"
+    return GoldLocked(f"another import ({who}) is writing this gold folder; waited {LOCK_TIMEOUT:g} s",
+                      path=lock, hint="run the imports one after the other, or wait and retry; if "
+                                      f"{who} is not running any more, delete the lock file")
+
+
 # ---------------------------------------------------------------------------
 # The document graph, shared by Label Studio and doccano
 
@@ -661,22 +686,47 @@ def check_documents(parsed: Iterable[Parsed], documents: Path) -> None:
                      "or import without --documents to keep the offsets of the old text")
 
 
-def write_gold(parsed: list[Parsed], into: Path, report: ImportReport, *, source: str) -> ImportReport:
+def write_gold(parsed: list[Parsed], into: Path, report: ImportReport, *, source: str,
+               lock_timeout: float | None = None) -> ImportReport:
     """Choose one annotation per document and write the gold files atomically.
 
     Every file is rendered and checked before anything is written; then each is
     written to a temporary file beside its target, and only then are they all
-    renamed into place.
+    renamed into place.  The whole read-compare-write step holds the gold
+    folder's lock (``<into>/.import.lock``), so two imports at once never
+    interleave and neither loses the other's files.
 
     Args:
         parsed: every validated annotation of the export.
         into: the gold directory (``annotations/gold``).
         report: the report to fill in.
         source: ``label-studio`` or ``doccano``, recorded in each row.
+        lock_timeout: seconds to wait for another import's lock (default
+            :data:`LOCK_TIMEOUT`).
+
+    Raises:
+        GoldLocked: another import held the lock for ``lock_timeout`` seconds.
     """
+    from .locks import folder_lock
+
     into = Path(into)
     if into.exists() and not into.is_dir():
         raise UsageError(f"--into must be a directory: {into}")
+    timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+    with folder_lock(into / LOCK_NAME, timeout=timeout, error=_gold_locked):
+        return _write_gold_locked(parsed, into, report, source=source)
+
+
+def _write_gold_locked(parsed: list[Parsed], into: Path, report: ImportReport, *,
+                       source: str) -> ImportReport:
+    """The body of :func:`write_gold`, run while holding the gold folder's lock.
+
+    Args:
+        parsed: every validated annotation of the export.
+        into: the gold directory.
+        report: the report to fill in.
+        source: recorded in each row.
+    """
     by_doc: dict[str, list[Parsed]] = {}
     for p in parsed:
         by_doc.setdefault(p.doc_id, []).append(p)

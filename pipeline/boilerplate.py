@@ -191,6 +191,9 @@ def load_model(path: str | Path | None = None) -> dict[str, float]:
         if not p.exists():
             _MODEL_CACHE[key] = dict(_FALLBACK_WEIGHTS)
         else:
+            from .manifest import verify
+
+            verify(p)  # a file changed outside the trainer is refused before it is read
             try:
                 data = json.loads(p.read_text(encoding="utf-8"))
                 weights = {name: float(data["weights"][name]) for name in FEATURES}
@@ -304,10 +307,31 @@ def train(lines_path: str | Path | None = None, out_path: str | Path | None = No
         "heldout": "leave-one-document-out",
     }
     out = Path(out_path) if out_path else MODEL_PATH
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    _write_model(out, model)
     _MODEL_CACHE.pop(str(out), None)
     return model
+
+
+def _write_model(out: Path, model: dict[str, Any]) -> None:
+    """Write a model as JSON through a temporary file and a rename, then record its
+    hash in the folder's ``MANIFEST.json``.
+
+    Args:
+        out: the model file.
+        model: the model dict.
+    """
+    import os
+
+    from .manifest import update
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    update([out])
 
 
 # ---------------------------------------------------------------- cleaning
@@ -447,12 +471,21 @@ def html_title(html: str) -> str | None:
 _XML_BLOCKS = {"p", "head", "item", "quote", "code", "list", "table", "row", "cell", "lb", "main", "doc"}
 
 
+def _safe_xml_parser() -> Any:
+    """An lxml parser that never expands entities, loads a DTD or touches the network,
+    and keeps libxml2's limits on tree size and depth (``huge_tree`` off)."""
+    from lxml import etree
+
+    return etree.XMLParser(recover=True, huge_tree=False, resolve_entities=False, no_network=True,
+                           load_dtd=False, dtd_validation=False)
+
+
 def _xml_lines(xml: str) -> list[str]:
     """Render trafilatura's XML output as lines: one per paragraph, heading,
     list item or table row (cells of a row joined with ``" | "``)."""
     from lxml import etree
 
-    root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(recover=True, huge_tree=False))
+    root = etree.fromstring(xml.encode("utf-8"), _safe_xml_parser())
     lines: list[str] = []
     buf: list[str] = []
 

@@ -120,6 +120,9 @@ class Scorer:
         """
         if not path or not Path(path).exists():
             return cls()
+        from .manifest import verify
+
+        verify(path)  # a file changed outside `obligations train` is refused before it is read
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             weights = {str(k): float(v) for k, v in data["weights"].items()}
@@ -134,18 +137,31 @@ class Scorer:
         return cls(weights, intercept, data.get("meta"))
 
     def save(self, path: str | Path) -> None:
-        """Write the model as JSON, atomically.
+        """Write the model as JSON, atomically, and record its hash in the folder's manifest.
+
+        The file is written to a temporary name beside it (unique per process)
+        and renamed into place, so a killed run leaves the previous model intact;
+        then ``MANIFEST.json`` of the folder gets the new SHA-256 (see
+        :mod:`pipeline.manifest`).
 
         Args:
             path: where to write (``models/scorer.json``).
         """
+        import os
+
+        from .manifest import update
+
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(p.suffix + ".tmp")
-        tmp.write_text(json.dumps({"weights": self.weights, "intercept": self.intercept,
-                                   "meta": self.meta}, ensure_ascii=False, indent=1, sort_keys=True)
-                       + "\n", encoding="utf-8")
-        tmp.replace(p)
+        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps({"weights": self.weights, "intercept": self.intercept,
+                                       "meta": self.meta}, ensure_ascii=False, indent=1, sort_keys=True)
+                           + "\n", encoding="utf-8")
+            os.replace(tmp, p)
+        finally:
+            tmp.unlink(missing_ok=True)
+        update([p])
 
 
 def label_candidates(candidates: list[Mapping[str, Any]],

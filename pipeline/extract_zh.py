@@ -30,6 +30,11 @@ _TAG_CUE = re.compile(r"牵头|负责|配合|参与|协助|协办|主责|责任�
 _FIELD = re.compile(
     r"\s*(牵头单位|牵头部门|责任单位|责任部门|主责单位|主责部门|配合单位|配合部门|协办单位|参与单位|"
     r"实施单位|完成单位)\s*[:：]\s*")
+_DEADLINE_FIELD = re.compile(r"\s*(?:完成时限|完成时间|时间进度|时限要求|时间节点|时间安排|进度安排)\s*[:：]\s*")
+# A role field inside a paragraph, after the task it governs: 1.推进…。牵头单位:X;配合单位:Y
+_INLINE_FIELD = re.compile(
+    r"(?<=[。；;，,\s])(?:牵头单位|牵头部门|责任单位|责任部门|主责单位|主责部门|配合单位|配合部门|协办单位|"
+    r"参与单位|实施单位)\s*[:：]")
 _FIELD_ROLE = {"牵头": "lead", "主责": "lead", "配合": "cooperate", "协办": "cooperate",
                "参与": "cooperate", "责任": "responsible", "实施": "responsible", "完成": "responsible"}
 # Role words closing an actor list in a tag segment, longest first.
@@ -188,6 +193,14 @@ class ChineseExtractor:
             seg = view[s:e]
             if not seg.strip():
                 continue
+            dm = _DEADLINE_FIELD.match(seg)
+            if dm:  # 完成时限:2023年底前 / 时间进度:长期坚持
+                field_role = None
+                value = _trim(view, s + dm.end(), e)
+                found = find_deadlines(view[value[0]:value[1]], "zh")
+                deadline = deadline or ((value[0] + found[0].start, value[0] + found[0].end) if found
+                                        else value if value[1] > value[0] else None)
+                continue
             m = _FIELD.match(seg)
             if m:
                 field_role = _role_of_field(m.group(1))
@@ -243,8 +256,14 @@ class ChineseExtractor:
         for ps, pe in paragraphs:
             m = _FIELD.match(view[ps:pe])
             if not m:
-                if not _is_claimed(ps, claimed):
-                    task = (ps, pe)
+                if _is_claimed(ps, claimed):
+                    continue
+                task = (ps, pe)
+                inline = _INLINE_FIELD.search(view, ps, pe)
+                if inline:
+                    out.extend(self._inline_fields(ps, inline.start(), pe))
+                    claimed.append((ps, pe))
+                    task = None
                 continue
             if task is None:
                 continue
@@ -262,6 +281,16 @@ class ChineseExtractor:
                 if c:
                     out.append(c)
             claimed.append((task[0], pe))
+        return out
+
+    def _inline_fields(self, ps: int, fields_start: int, pe: int) -> list[Candidate]:
+        """A task followed, in the same paragraph, by its role fields."""
+        body = _skip_label(self._view, ps)
+        out = []
+        for actor, role, cue, deadline in self._parse_tag(fields_start, pe):
+            c = self._cand(actor, role, (body, fields_start), "zh.role_line", cue, (ps, pe), deadline)
+            if c:
+                out.append(c)
         return out
 
     # -- 3. function lists -----------------------------------------------------------------
