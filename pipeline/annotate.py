@@ -138,15 +138,16 @@ LOCK_NAME = ".import.lock"
 LOCK_TIMEOUT = float(os.environ.get("OBLIGATIONS_LOCK_TIMEOUT", "120"))
 
 
-def _gold_locked(lock: str, pid: int | None) -> GoldLocked:
+def _gold_locked(lock: str, pid: int | None, waited: float) -> GoldLocked:
     """The error of an import that waited too long for the gold folder's lock.
 
     Args:
         lock: the lock file.
         pid: the holder's process id, if it could be read.
+        waited: how many seconds the import waited.
     """
     who = f"process {pid}" if pid else "another process"
-    return GoldLocked(f"another import ({who}) is writing this gold folder; waited {LOCK_TIMEOUT:g} s",
+    return GoldLocked(f"another import ({who}) is writing this gold folder; waited {waited:g} s",
                       path=lock, hint="run the imports one after the other, or wait and retry; if "
                                       f"{who} is not running any more, delete the lock file")
 
@@ -713,7 +714,8 @@ def write_gold(parsed: list[Parsed], into: Path, report: ImportReport, *, source
     if into.exists() and not into.is_dir():
         raise UsageError(f"--into must be a directory: {into}")
     timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
-    with folder_lock(into / LOCK_NAME, timeout=timeout, error=_gold_locked):
+    with folder_lock(into / LOCK_NAME, timeout=timeout,
+                     error=lambda lock, pid: _gold_locked(lock, pid, timeout)):
         return _write_gold_locked(parsed, into, report, source=source)
 
 

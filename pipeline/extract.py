@@ -6,7 +6,6 @@ Per-process set-up (lexicon, jieba, OpenCC, alias table, scorer) happens once in
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import asdict
 from typing import Any
 
@@ -15,6 +14,7 @@ from .confidence import Scorer, featurize
 from .deadlines import find_deadlines, normalize_deadline
 from .extract_en import extract_en
 from .extract_zh import ChineseExtractor
+from .provisions import provision_at
 from .schemas import Candidate, Document, Mention
 
 
@@ -140,10 +140,10 @@ class Extractor:
                 due = normalize_deadline(d.text, lang, doc.issued)
                 add("deadline", d.start, d.end, due.normalized)
         out.sort(key=lambda m: (m.start, m.end, m.kind))
-        prov_of = _provision_finder(doc)
         for n, m in enumerate(out):
             m.mention_id = f"{doc.doc_id}#m{n + 1}"
-            m.provision_id = prov_of(m.start)
+            prov = provision_at(doc.provisions, m.start)
+            m.provision_id = prov.provision_id if prov else None
         return out
 
 
@@ -171,30 +171,3 @@ def _headings(doc: Document) -> dict[str | None, str]:
             q = by_id.get(q.parent_id) if q.parent_id else None
         out[p.provision_id] = " / ".join(reversed(parts))
     return out
-
-
-def _provision_finder(doc: Document):
-    import bisect
-
-    provs = doc.provisions
-    starts = [p.start for p in provs]
-
-    def find(offset: int) -> str | None:
-        i = bisect.bisect_right(starts, offset) - 1
-        best = None
-        while i >= 0:
-            p = provs[i]
-            if p.start <= offset < p.end and (best is None or p.level > best.level):
-                best = p
-            if p.parent_id is None:
-                break
-            i -= 1
-        return best.provision_id if best else None
-
-    return find
-
-
-def content_key(doc: Document) -> str:
-    """A key of what extraction depends on, for caches: text, issue date, language."""
-    blob = f"{doc.lang}|{doc.issued}|{doc.text}".encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()

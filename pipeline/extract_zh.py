@@ -16,12 +16,12 @@ Patterns, in the order they claim text:
 """
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 
 from .actors import ActorGrammar, Span, is_actor_text
 from .deadlines import find_deadlines
+from .provisions import provision_at
 from .schemas import Candidate, Document, Provision
 
 _OPEN = "(（〔【["
@@ -91,7 +91,6 @@ class ChineseExtractor:
             view: ``doc.text`` in simplified script, same length.
         """
         self._doc, self._view = doc, view
-        self._prov_starts = [p.start for p in doc.provisions]
         paragraphs = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", view)]
         out: list[Candidate] = []
         claimed: list[tuple[int, int]] = []
@@ -126,18 +125,7 @@ class ChineseExtractor:
         return prov.provision_id if prov else None
 
     def _provision_at(self, offset: int) -> Provision | None:
-        """The deepest provision containing ``offset`` (provisions come parents first)."""
-        provs = self._doc.provisions
-        i = bisect.bisect_right(self._prov_starts, offset) - 1
-        best = None
-        while i >= 0:
-            p = provs[i]
-            if p.start <= offset < p.end and (best is None or p.level > best.level):
-                best = p
-            if p.parent_id is None:
-                break
-            i -= 1
-        return best
+        return provision_at(self._doc.provisions, offset)
 
     def _first_deadline(self, start: int, end: int) -> tuple[int, int] | None:
         for d in find_deadlines(self._view[start:end], "zh"):
