@@ -57,15 +57,20 @@ print(json.dumps({"seconds": total, "bytes": n_bytes}))
 """
 
 
-def run_tree(cmd: list[str], interval: float = 0.05) -> tuple[float, float, int]:
-    """Run a command; its wall time, the peak RSS (MB) of its process tree, its exit code.
+def run_tree(cmd: list[str], cwd: Path, interval: float = 0.05) -> tuple[float, float, int, float]:
+    """Run a command; its wall time, the peak RSS (MB) of its process tree, its exit code,
+    and the CPU seconds of the tree (user + system, all processes).
 
     Args:
         cmd: the command.
+        cwd: where to run it (the code snapshot: ``python -m pipeline.cli`` imports from there).
         interval: seconds between memory samples.
     """
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ps = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
@@ -79,13 +84,31 @@ def run_tree(cmd: list[str], interval: float = 0.05) -> tuple[float, float, int]
     err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
     if proc.returncode:
         print(err, file=sys.stderr)
-    return wall, peak / 1e6, proc.returncode
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, peak / 1e6, proc.returncode, cpu
 
 
-def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang: str) -> dict:
+def snapshot(work: Path) -> Path:
+    """A frozen copy of ``pipeline/`` and ``models/`` to run, so that edits made to the
+    tree during a long benchmark change neither the timings nor the cache keys.
+
+    Args:
+        work: the scratch folder; the copy goes to ``work/src``.
+    """
+    src = work / "src"
+    shutil.rmtree(src, ignore_errors=True)
+    for name in ("pipeline", "models"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return src
+
+
+def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang: str,
+               save=lambda res: None) -> dict:
     """All measurements for one corpus size.
 
     Args:
+        save: called with the partial results after each measurement.
         mb: the corpus size in MB.
         work: scratch folder (corpora, outputs, caches).
         params: a params.yaml for ``obligations``, or None.
@@ -101,25 +124,35 @@ def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang:
     size_mb = info["bytes"] / 1e6
     res: dict = {"corpus": {"mb": round(size_mb, 2), "pages": info["pages"], "lang": lang,
                             "source_pages": info["sources"]}}
-    out = subprocess.run([sys.executable, "-c", JIEBA_SCRIPT, str(cdir)], cwd=ROOT, check=True,
+    src = snapshot(work)
+    out = subprocess.run([sys.executable, "-c", JIEBA_SCRIPT, str(cdir)], cwd=src, check=True,
                          capture_output=True, text=True)
     j = json.loads(out.stdout.strip().splitlines()[-1])
     res["jieba_cut"] = {"seconds": round(j["seconds"], 2), "mb_s": round(size_mb / j["seconds"], 3)}
+    save(res)
+    res["code"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                 text=True).stdout.strip() + " + working tree snapshot"
     base = [sys.executable, "-m", "pipeline.cli", "extract", str(cdir)] + (["--params", params] if params else [])
     res["extract"] = {}
     for n in jobs:
         cache = work / f"cache-{lang}{mb:g}-j{n}"
         shutil.rmtree(cache, ignore_errors=True)
-        wall, peak, rc = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs", str(n),
-                                          "--cache-dir", str(cache)])
+        load = os.getloadavg()[0]
+        wall, peak, rc, cpu = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs", str(n),
+                                               "--cache-dir", str(cache)], src)
         res["extract"][f"jobs{n}"] = {"seconds": round(wall, 2), "mb_s": round(size_mb / wall, 3),
-                                      "peak_rss_mb": round(peak), "exit": rc}
+                                      "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak), "exit": rc,
+                                      "load_avg_before": round(load, 2)}
+        save(res)
         print(f"  {mb:g} MB jobs={n}: {wall:.1f}s {size_mb / wall:.3f} MB/s peak {peak:.0f} MB", file=sys.stderr)
     one = res["extract"][f"jobs{jobs[0]}"]
     res["ratio_extract_over_jieba"] = round(one["mb_s"] / res["jieba_cut"]["mb_s"], 3)
     if len(jobs) > 1:
         last = res["extract"][f"jobs{jobs[-1]}"]
         res[f"speedup_{jobs[0]}_to_{jobs[-1]}"] = round(one["seconds"] / last["seconds"], 3)
+        # What the speed-up would be on idle cores: the work is the CPU time, spread evenly.
+        res[f"cpu_bound_speedup_{jobs[0]}_to_{jobs[-1]}"] = round(
+            jobs[-1] / jobs[0] * one["cpu_seconds"] / last["cpu_seconds"], 3)
     # Incremental: change one page, re-run on the warm cache of the first run.
     page = sorted(p for p in cdir.iterdir() if p.suffix == ".txt")[0]
     original = page.read_bytes()
@@ -127,8 +160,8 @@ def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang:
         page.write_bytes(original + "\n各地要于2030年底前完成自查。\n".encode(
             "gb18030" if b"\n" in original and not _is_utf8(original) else "utf-8"))
         cache = work / f"cache-{lang}{mb:g}-j{jobs[-1]}"
-        wall, peak, rc = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-inc"), "--jobs", str(jobs[-1]),
-                                          "--cache-dir", str(cache)])
+        wall, peak, rc, _ = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-inc"), "--jobs", str(jobs[-1]),
+                                          "--cache-dir", str(cache)], src)
     finally:
         page.write_bytes(original)
     res["incremental_one_page_changed"] = {"seconds": round(wall, 2), "peak_rss_mb": round(peak),
@@ -161,8 +194,14 @@ def main() -> None:
     results.setdefault("runs", {})
     for mb in args.mb or [8.0]:
         print(f"corpus {mb:g} MB ({args.lang})", file=sys.stderr)
-        results["runs"][f"{args.lang}{mb:g}"] = {"date": results["date"],
-                                                 **bench_size(mb, args.work, args.params, args.jobs or [1, 2], args.lang)}
+        name = f"{args.lang}{mb:g}"
+
+        def save(res: dict, name: str = name) -> None:
+            results["runs"][name] = {"date": results["date"], "partial": True, **res}
+            args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+
+        results["runs"][name] = {"date": results["date"],
+                                 **bench_size(mb, args.work, args.params, args.jobs or [1, 2], args.lang, save)}
         args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print(json.dumps(results["runs"], indent=1))
 

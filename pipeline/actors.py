@@ -49,7 +49,7 @@ _COLLECTIVE_RE = re.compile(
     r"级政府|级党委和政府|级人民政府|省区市|省份)$"
 )
 _COLLECTIVE_PREFIX = re.compile(r"(?:各级|各|每个|所有)(?:有关|相关|直属)?")
-_PLACE_COLLECTIVE = re.compile(r"各(?:地|省|市|县|区|级)|各地区|各省市")
+_PLACE_COLLECTIVE = re.compile(r"^各(?:地|省|市|县|区|级)$|^各地区$|^各省市$|^各级地方$|^地方各级$")
 _PREFIX_TOKENS = frozenset(
     "国家 中央 中共 国务院 省 市 区 县 乡 镇 州 自治区 直辖市 省级 市级 区级 县级 各 各级 有关 相关 "
     "全国 全省 全市 全区 全县 本级 同级 地方 各地 省直 市直 区直 县直 其他 其它 主管 行业 "
@@ -64,8 +64,10 @@ _STOP_TOKENS = frozenset(
     "召开 发布 印发 通知 意见 方案 关于 深化 强化 优化 提升 促进 扩大 坚持 支持 鼓励 引导 服务 "
     "围绕 聚焦 打造 培育 探索 创新 发挥 增强 提高 保障 确保 实现 形成 针对 结合 通过".split()
 )
+_VERB_TAGS = frozenset("v vd vi".split())
 # jieba dictionary tags that a name-modifier token cannot carry (verbs, adverbs, pronouns ...).
-_VERBAL_TAGS = frozenset("v vd ad d p c u r a ad m q f t".split())
+_VERBAL_TAGS = frozenset("v vd ad d p c u r a ad m q f t i".split())
+_EXTENSIBLE = re.compile("(?:小组|办公室|办公厅|委员会|工作组|中心|专班|指挥部)$")
 _SUBORDINATE = frozenset("有关 相关 各 所属 直属 下属 主管".split())
 _LIST_SEPARATORS = frozenset("、,，;；/")
 _CONJUNCTIONS = frozenset("和 及 与 以及 暨".split())
@@ -82,6 +84,11 @@ MAX_ACTOR_CHARS = 24
 class Span:
     start: int
     end: int
+
+
+def _is_generic(token: str) -> bool:
+    """部门, 单位 … alone or after a field (主管部门, 行政部门): a body only under another."""
+    return token in _GENERIC or token.endswith(("部门", "单位", "机构"))
 
 
 @functools.lru_cache(maxsize=4)
@@ -113,6 +120,8 @@ def is_head(token: str, lexicon: frozenset[str]) -> bool:
         return True
     if len(token) < 2 or token in _NOT_HEADS and token not in _GENERIC:
         return False
+    if _word_tags().get(token) in _VERB_TAGS:
+        return False  # 查处, 住院, 举办: verbs that happen to end like a body
     return bool(_HEAD_RE.search(token))
 
 
@@ -191,11 +200,12 @@ class ActorGrammar:
                 best = j
                 # A collective (各地) or a full lexicon name followed by a non-head ends here,
                 # unless an extensible head follows within two tokens.
-                if not self._extends(toks, j):
+                if not self._extends(toks, j, i):
                     break
             elif best is not None and j - best >= 2:
                 break
-            elif word not in _PREFIX_TOKENS and self._tags.get(word) in _VERBAL_TAGS \
+            elif word not in _PREFIX_TOKENS and (self._tags.get(word) in _VERBAL_TAGS
+                                                 or self._verbal_prefix(word)) \
                     and not _COLLECTIVE_PREFIX.fullmatch("".join(t[0] for t in toks[i:j + 1])):
                 break
             j += 1
@@ -206,6 +216,8 @@ class ActorGrammar:
             return None
         end_tok = best + 1
         end = toks[best][2]
+        if toks[best][0].endswith("部") and end_tok < len(toks) and toks[end_tok][0] == "门":
+            end, end_tok = toks[end_tok][2], end_tok + 1  # 住房城乡建设部 + 门: the departments
         # 科技厅(委、局): a bracketed note right after the head belongs to the name.
         if end_tok < len(toks) and toks[end_tok][0] in _BRACKETS_OPEN:
             k = end_tok + 1
@@ -223,12 +235,28 @@ class ActorGrammar:
                         end_tok += 1
         return Span(toks[i][1], end), end_tok
 
-    def _extends(self, toks: list[tuple[str, int, int]], j: int) -> bool:
-        if _PLACE_COLLECTIVE.fullmatch(toks[j][0]) and j + 1 < len(toks) \
+    def _verbal_prefix(self, word: str) -> bool:
+        """An out-of-vocabulary token that jieba's HMM glued onto a verb (进一步提高)."""
+        if word in self._tags or len(word) < 3:
+            return False
+        return any(self._tags.get(word[:n]) in _VERBAL_TAGS or word[:n] in _STOP_TOKENS
+                   for n in (2, 3))
+
+    def _extends(self, toks: list[tuple[str, int, int]], j: int, i: int) -> bool:
+        so_far = "".join(t[0] for t in toks[i:j + 1])
+        if _PLACE_COLLECTIVE.search(so_far) and j + 1 < len(toks) \
                 and is_head(toks[j + 1][0], self.lexicon) and toks[j + 1][0] not in _GENERIC:
             return True  # 各地 + 发展改革委
         if j + 2 < len(toks) and toks[j + 1][0] in _SUBORDINATE and toks[j + 2][0] in _GENERIC:
             return True  # 国务院 + 有关 + 部门
+        # 国务院 + 自由贸易试验区工作部际联席会议 + 办公室: an office named after its remit;
+        # 国务院 + 税务主管 + 部门: the departments of a field under a body.
+        for k in range(j + 1, min(len(toks), j + 7)):
+            word = toks[k][0]
+            if word in _STOP_TOKENS or not _CJK.search(word) or self._tags.get(word) in _VERBAL_TAGS:
+                break
+            if k > j + 1 and is_head(word, self.lexicon):
+                return bool(_EXTENSIBLE.search(word)) or (_is_generic(word) and k <= j + 3)
         for k in (j + 1, j + 2):
             if k >= len(toks):
                 return False
@@ -236,7 +264,7 @@ class ActorGrammar:
             if word in _STOP_TOKENS or not _CJK.search(word):
                 return False
             if is_head(word, self.lexicon):
-                return bool(re.search("(?:小组|办公室|办公厅|委员会|工作组|中心|专班)$", word)) \
+                return bool(_EXTENSIBLE.search(word)) \
                     or (k == j + 1 and bool(re.fullmatch("[部委局厅办处署院司室]", word[-1])) and len(word) <= 3
                         and word not in self.lexicon)
         return False

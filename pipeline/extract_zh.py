@@ -28,15 +28,16 @@ _OPEN = "(（〔【["
 _CLOSE = {"(": ")", "（": "）", "〔": "〕", "【": "】", "[": "]"}
 _TAG_CUE = re.compile(r"牵头|负责|配合|参与|协助|协办|主责|责任单位|责任部门|落实")
 _FIELD = re.compile(
-    r"\s*(牵头单位|牵头部门|责任单位|责任部门|主责单位|主责部门|配合单位|配合部门|协办单位|参与单位|"
+    r"\s*(牵头单位|牵头部门|责任单位|责任部门|负责单位|负责部门|主责单位|主责部门|配合单位|配合部门|协办单位|参与单位|"
     r"实施单位|完成单位)\s*[:：]\s*")
+_OTHER_FIELD = re.compile(r"\s*[\u4e00-\u9fff]{2,6}\s*[:：]")
 _DEADLINE_FIELD = re.compile(r"\s*(?:完成时限|完成时间|时间进度|时限要求|时间节点|时间安排|进度安排)\s*[:：]\s*")
 # A role field inside a paragraph, after the task it governs: 1.推进…。牵头单位:X;配合单位:Y
 _INLINE_FIELD = re.compile(
-    r"(?<=[。；;，,\s])(?:牵头单位|牵头部门|责任单位|责任部门|主责单位|主责部门|配合单位|配合部门|协办单位|"
+    r"(?<=[。；;，,\s])(?:牵头单位|牵头部门|责任单位|责任部门|负责单位|负责部门|主责单位|主责部门|配合单位|配合部门|协办单位|"
     r"参与单位|实施单位)\s*[:：]")
 _FIELD_ROLE = {"牵头": "lead", "主责": "lead", "配合": "cooperate", "协办": "cooperate",
-               "参与": "cooperate", "责任": "responsible", "实施": "responsible", "完成": "responsible"}
+               "参与": "cooperate", "责任": "responsible", "负责": "responsible", "实施": "responsible", "完成": "responsible"}
 # Role words closing an actor list in a tag segment, longest first.
 _SEGMENT_CUE = re.compile(
     r"(按职责分工负责|按职责分工落实|按职责负责|分别负责|负责落实|共同负责|牵头负责|负责牵头|牵头抓总|"
@@ -51,12 +52,13 @@ _ADVERBIAL = re.compile(r"(?:原则上|同时|此外|另外|其中|必要时|今
 _MODAL = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|将|可|负责|牵头负责|牵头|主要负责)")
 _LEAD_IN_PRED = re.compile(r"负总体责任|负主体责任|负总责|牵头抓总|统筹协调")
 _COOP_PRED = re.compile(r"(?:协助|配合|参与|协同)")
-_SPEECH = re.compile(r"(?:强调|指出|表示|认为|提出了?|要求|介绍|说|透露|称|获悉|了解到|发布|印发|召开|举行|"
+_SPEECH = re.compile(r"(?:强调|指出|表示|认为|提出了?|要求|介绍|说|透露|称|获悉|了解到|发布|印发|转发|召开|举行|决定|"
                      r"是|为|作为|已|已经|曾|先后|共|将于|于\d)")
 # A perfective 了 or a 以来 in the clause marks narration of what was done, not a duty.
 _NARRATIVE = re.compile(r"(?<![为除])了(?![解结])|以来")
 _FREQUENCY = re.compile(r"每(?:年|年度|半年|季度?|月|周|天|日)")
-_NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|(?:部|局|厅|司|处|科|主|副)?(?:长|主任|书记|负责人|同志|领导)|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
+_NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|有关|(?:党委|党组|董事|部|局|厅|司|处|科|主|副|总)?"
+                             r"(?:长(?![期效远足])|主任|书记|负责人|同志|领导(?!小组)|经理|主席)|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
 _DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|负责|牵头负责)(?=[\u4e00-\u9fff])")
 _FUNCTIONS_HEAD = re.compile(r"^(?P<actor>.{0,30}?)(?:的)?(?:主要职责|主要职能|职责)(?:是|如下|包括)?[:：]?\s*$")
 _TRIM = "。；;，,：: \t"
@@ -194,6 +196,9 @@ class ChineseExtractor:
                 field_role = _role_of_field(m.group(1))
                 s += m.end()
                 seg = view[s:e]
+            elif _OTHER_FIELD.match(seg):
+                field_role = None  # 适用范围:… and other fields that name no actor
+                continue
             found = find_deadlines(seg, "zh")
             if found and not _SEGMENT_CUE.search(seg[:found[0].start]):
                 d = found[0]
@@ -358,7 +363,7 @@ class ChineseExtractor:
         items: list[_Inline] = []
         if view[ps:pe].rstrip().endswith((":", "：")) and pe - ps < 160:
             return items  # an addressee line (各省、自治区…：) or a heading that opens a list
-        if pe - ps < 120 and "。" not in view[ps:pe] and _TITLE.search(view, ps, pe):
+        if pe - ps < 120 and "。" not in view[ps:pe] and _TITLE.search(view[ps:pe].rstrip()):
             return items  # the document's title
         sentence_start = ps
         for clause_start, clause_end in _clauses(view, ps, pe):
@@ -382,8 +387,8 @@ class ChineseExtractor:
         whole_sentence = False
         if view.startswith("由", start):
             method, start = "zh.you", start + 1
-        elif view.startswith("请", start):
-            method, start = "zh.qing", start + 1
+        elif view.startswith(("请", "建议"), start):
+            method, start = "zh.qing", start + (1 if view[start] == "请" else 2)
         actors, list_end = self.grammar.actor_list(view, start, pe)
         if not actors or actors[0].start != start:
             return None
@@ -417,9 +422,9 @@ class ChineseExtractor:
                 lead_role = "lead"
         if pred >= pe or _NOT_PRED_START.match(view, pred):
             return None
-        if method == "zh.subject" and cue is None and (
-                not _looks_like_predicate(view, pred)
-                or _NARRATIVE.search(view, pred, _sentence_end(view, pred, pe))):
+        if method == "zh.subject" and cue is None and not _looks_like_predicate(view, pred):
+            return None
+        if _NARRATIVE.search(view, pred, _sentence_end(view, pred, pe)):
             return None
         roles = [(a, lead_role) for a in actors] + [(c, "cooperate") for c in cooperators]
         return _Inline(cs, sentence_start, roles, pred, method, cue, whole_sentence)
@@ -455,7 +460,8 @@ def _looks_like_predicate(view: str, pos: int) -> bool:
 
 
 _GROUP = re.compile(r"[(（〔【\[]((?:[^(（)）〔〕【】\[\]\n]|[(（][^(（)）〔〕【】\[\]\n]*[)）])*)[)）〕】\]]")
-_TITLE = re.compile(r"关于.{2,80}的(?:通知|意见|方案|决定|办法|规定|函|批复|报告|公告|通告|通报)")
+_TITLE = re.compile(r"(?:关于.{2,80}的|的)(?:通知|意见|方案|决定|办法|规定|函|复函|批复|答复|报告|公告|通告|通报)\s*$|"
+                    r"^.{0,40}(?:方案|办法|规定|细则|制度)\s*$")
 
 
 def _bracket_groups(view: str, start: int, end: int):
