@@ -64,6 +64,7 @@ _STOP_TOKENS = frozenset(
     "召开 发布 印发 通知 意见 方案 关于 深化 强化 优化 提升 促进 扩大 坚持 支持 鼓励 引导 服务 "
     "围绕 聚焦 打造 培育 探索 创新 发挥 增强 提高 保障 确保 实现 形成 针对 结合 通过".split()
 )
+_NOUN_TAGS = frozenset("n nz j ns nt".split())
 _VERB_TAGS = frozenset("v vd vi".split())
 # jieba dictionary tags that a name-modifier token cannot carry (verbs, adverbs, pronouns ...).
 _VERBAL_TAGS = frozenset("v vd ad d p c u r a ad m q f t i".split())
@@ -194,18 +195,17 @@ class ActorGrammar:
                 break
             if is_head(word, self.lexicon) or (
                     j > i and _COLLECTIVE_RE.fullmatch("".join(t[0] for t in toks[i:j + 1]))):
-                if best is not None and word in _GENERIC and (j - best) > 1 and not all(
-                        t[0] in _SUBORDINATE for t in toks[best + 1:j]):
-                    break
                 best = j
-                # A collective (各地) or a full lexicon name followed by a non-head ends here,
-                # unless an extensible head follows within two tokens.
-                if not self._extends(toks, j, i):
-                    break
-            elif best is not None and j - best >= 2:
+                # A head ends the name unless a further head extends it (中国科协 + 深化改革 +
+                # 领导小组, 各地 + 发展改革委); follow such extensions as far as they go.
+                while (nxt := self._extension(toks, best, i)) is not None:
+                    n_chars += sum(len(toks[k][0]) for k in range(best + 1, nxt + 1))
+                    if n_chars > MAX_ACTOR_CHARS:
+                        break
+                    best = nxt
                 break
-            elif word not in _PREFIX_TOKENS and (self._tags.get(word) in _VERBAL_TAGS
-                                                 or self._verbal_prefix(word)) \
+            if word not in _PREFIX_TOKENS and (self._tags.get(word) in _VERBAL_TAGS
+                                               or self._verbal_prefix(word)) \
                     and not _COLLECTIVE_PREFIX.fullmatch("".join(t[0] for t in toks[i:j + 1])):
                 break
             j += 1
@@ -242,32 +242,33 @@ class ActorGrammar:
         return any(self._tags.get(word[:n]) in _VERBAL_TAGS or word[:n] in _STOP_TOKENS
                    for n in (2, 3))
 
-    def _extends(self, toks: list[tuple[str, int, int]], j: int, i: int) -> bool:
+    def _extension(self, toks: list[tuple[str, int, int]], j: int, i: int) -> int | None:
+        """The index of a head that extends the name ending at token ``j``, if any."""
         so_far = "".join(t[0] for t in toks[i:j + 1])
-        if _PLACE_COLLECTIVE.search(so_far) and j + 1 < len(toks) \
-                and is_head(toks[j + 1][0], self.lexicon) and toks[j + 1][0] not in _GENERIC:
-            return True  # 各地 + 发展改革委
-        if j + 2 < len(toks) and toks[j + 1][0] in _SUBORDINATE and toks[j + 2][0] in _GENERIC:
-            return True  # 国务院 + 有关 + 部门
+        if j + 1 < len(toks) and _PLACE_COLLECTIVE.search(so_far) \
+                and is_head(toks[j + 1][0], self.lexicon) and not _is_generic(toks[j + 1][0]):
+            return j + 1  # 各地 + 发展改革委
         # 国务院 + 自由贸易试验区工作部际联席会议 + 办公室: an office named after its remit;
-        # 国务院 + 税务主管 + 部门: the departments of a field under a body.
+        # 国务院 + 有关/税务主管 + 部门: the departments of a field under a body;
+        # 市政府 + 办公室, 市政府 + 督查室: an office of a body.
         for k in range(j + 1, min(len(toks), j + 7)):
             word = toks[k][0]
-            if word in _STOP_TOKENS or not _CJK.search(word) or self._tags.get(word) in _VERBAL_TAGS:
-                break
-            if k > j + 1 and is_head(word, self.lexicon):
-                return bool(_EXTENSIBLE.search(word)) or (_is_generic(word) and k <= j + 3)
-        for k in (j + 1, j + 2):
-            if k >= len(toks):
-                return False
-            word = toks[k][0]
-            if word in _STOP_TOKENS or not _CJK.search(word):
-                return False
+            if word in _STOP_TOKENS and word not in _SUBORDINATE or not _CJK.search(word):
+                return None
+            if word not in _SUBORDINATE and (self._tags.get(word) in _VERBAL_TAGS
+                                             or self._verbal_prefix(word)):
+                return None
             if is_head(word, self.lexicon):
-                return bool(_EXTENSIBLE.search(word)) \
-                    or (k == j + 1 and bool(re.fullmatch("[部委局厅办处署院司室]", word[-1])) and len(word) <= 3
-                        and word not in self.lexicon)
-        return False
+                if _EXTENSIBLE.search(word):
+                    return k
+                if _is_generic(word) and k <= j + 3 and all(
+                        t[0] in _SUBORDINATE or self._tags.get(t[0]) in _NOUN_TAGS for t in toks[j + 1:k]):
+                    return k
+                if k == j + 1 and word[-1] in "部委局厅办处署院司室" and len(word) <= 3 \
+                        and word not in self.lexicon:
+                    return k
+                return None
+        return None
 
     def actor_list(self, text: str, start: int, limit: int) -> tuple[list[Span], int]:
         """Actors listed from ``start`` (``X、Y和Z等部门``), and where the list ends.
