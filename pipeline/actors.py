@@ -261,9 +261,11 @@ class ActorGrammar:
             if is_head(word, self.lexicon):
                 if _EXTENSIBLE.search(word):
                     return k
-                if _is_generic(word) and k <= j + 3 and all(
-                        t[0] in _SUBORDINATE or self._tags.get(t[0]) in _NOUN_TAGS for t in toks[j + 1:k]):
-                    return k
+                between = [t[0] for t in toks[j + 1:k]]
+                if _is_generic(word) and k <= j + 3 and (
+                        all(w in _SUBORDINATE for w in between)
+                        or all(self._tags.get(w) in _NOUN_TAGS for w in between)):
+                    return k  # 国务院各部门, 国务院税务主管部门 (not 科技部汇总各部门)
                 if k == j + 1 and word[-1] in "部委局厅办处署院司室" and len(word) <= 3 \
                         and word not in self.lexicon:
                     return k
