@@ -183,6 +183,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_train_ner(args: argparse.Namespace) -> int:
+    from .ner import train_from_gold
+
+    params = _params(args)
+    inputs = args.inputs or params["inputs"]
+    result = train_from_gold(Path(args.gold), inputs, Path(args.out), params,
+                             metrics_path=Path(args.metrics) if args.metrics else None)
+    print(json.dumps({k: v for k, v in result.items() if k != "missing_pages"}, ensure_ascii=False,
+                     default=str)[:2000], file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_tables(args: argparse.Namespace) -> int:
     from .confidence import FEATURES, Scorer
     from .tables import CANDIDATES_FILE, obligation_rows, read_rows, write_candidates, write_table
@@ -273,6 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE", help="model file (models/scorer.json)")
     common(p, jobs=False)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("train-ner", help="train the ACTOR/DEADLINE span models from gold (DVC stage)")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="page folders (default: `inputs:` of the params file)")
+    p.add_argument("--gold", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR", help="writes ner_zh/, ner_en/ (and ner_hf/) here")
+    p.add_argument("--metrics", metavar="FILE", help="span precision/recall on held-back documents")
+    common(p, jobs=False)
+    p.set_defaults(func=cmd_train_ner)
 
     p = sub.add_parser("tables", help="score candidates and write the four tables (DVC stage)")
     p.add_argument("ingested", metavar="DIR", help="output of `obligations ingest`")

@@ -47,6 +47,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from .numerals import CN_DIGITS, cn_int
 
 __all__ = ["DeadlineSpan", "DueDate", "find_deadlines", "normalize_deadline"]
 
@@ -268,32 +269,6 @@ def find_deadlines(text: str, lang: str) -> list[DeadlineSpan]:
 # Normalisation helpers
 # --------------------------------------------------------------------------
 
-_CN_VALUES = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def _cn_int(s: str) -> int | None:
-    """An integer from ASCII/full-width digits or Chinese numerals up to 999; None if not a number."""
-    s = unicodedata.normalize("NFKC", s).strip()
-    if not s:
-        return None
-    if s.isdigit():
-        return int(s)
-    if s == "半":
-        return None
-    total, current = 0, 0
-    for ch in s:
-        if ch in _CN_VALUES:
-            current = _CN_VALUES[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current
 
 
 def _month_end(year: int, month: int) -> date:
@@ -366,12 +341,12 @@ def _zh_point(text: str, year: int) -> tuple[date | None, date | None]:
     """The (start, end) of the date written in ``text`` within ``year``: month/day/part or a part of the year."""
     m = _ZH_MON_RE.search(text)
     if m:
-        month = _cn_int(m.group(1))
+        month = cn_int(m.group(1))
         if not month or not 1 <= month <= 12:
             return None, None
         first, last = date(year, month, 1), _month_end(year, month)
         if m.group(2):
-            day = _cn_int(m.group(2))
+            day = cn_int(m.group(2))
             if day and 1 <= day <= last.day:
                 return date(year, month, day), date(year, month, day)
             return None, None
@@ -412,7 +387,7 @@ def _zh_recurring(text: str, issued: date | None) -> DueDate:
     every = m.group(1) if m else "年"
     rest = text[m.end():] if m else text
     if m and m.group(2):
-        n = _cn_int(m.group(2)) or 1
+        n = cn_int(m.group(2)) or 1
         due = _add(issued, n, "Y") if issued else None
         return DueDate("recurring", issued, due, f"every {n} years")
     if every in ("年", "年度"):
@@ -479,7 +454,7 @@ def _normalize_zh(text: str, issued: date | None) -> DueDate:
         return DueDate("ongoing", None, None, "ongoing")
     plan = _ZH_PLAN_RE.search(t)
     if plan:
-        n = (10 if plan.group(1) else 0) + _CN_VALUES.get(plan.group(2), 0)
+        n = (10 if plan.group(1) else 0) + CN_DIGITS.get(plan.group(2), 0)
         first = 1981 + 5 * (n - 6)  # regular five-year cycles since the 6th plan (1981-1985)
         if "末" in t:
             return DueDate("date", None, date(first + 4, 12, 31), f"{first + 4}-12-31")
@@ -491,9 +466,9 @@ def _normalize_zh(text: str, issued: date | None) -> DueDate:
     drng = _ZH_DRANGE_RE.search(t)
     if drng:
         y1, m1, d1, y2, m2, d2 = drng.groups()
-        start = _safe_date(int(y1), _cn_int(m1) or 0, _cn_int(d1) or 1 if d1 else 1)
-        end_m = _cn_int(m2) or 0
-        end = (_safe_date(int(y2), end_m, _cn_int(d2) or 0) if d2
+        start = _safe_date(int(y1), cn_int(m1) or 0, cn_int(d1) or 1 if d1 else 1)
+        end_m = cn_int(m2) or 0
+        end = (_safe_date(int(y2), end_m, cn_int(d2) or 0) if d2
                else (_month_end(int(y2), end_m) if 1 <= end_m <= 12 else None))
         return DueDate("period", start, end, f"{_iso(start)}/{_iso(end)}")
     rng = _ZH_RANGE_RE.search(t)
@@ -503,7 +478,7 @@ def _normalize_zh(text: str, issued: date | None) -> DueDate:
             return DueDate("period", date(a, 1, 1), date(b, 12, 31), f"{a}-01-01/{b}-12-31")
     dur = _ZH_DUR_RE.search(t)
     if dur and not _ZH_YEAR_RE.search(t[:dur.start()]) and not t.startswith(("年内", "今年", "本年", "明年", "当年")):
-        n = 0.5 if dur.group(1) == "半" else _cn_int(dur.group(1))
+        n = 0.5 if dur.group(1) == "半" else cn_int(dur.group(1))
         unit = _zh_unit(dur.group(2))
         if n == 0.5:  # 半年 = 6 months, 半个月 = 15 days
             n, unit = (6, "M") if unit == "Y" else (15, "D") if unit == "M" else (1, unit)

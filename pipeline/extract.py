@@ -49,6 +49,16 @@ class Extractor:
         self.aliases = read_aliases(cfg["aliases"])
         self.t2s = to_simplified()
         self.scorer = scorer if scorer is not None else Scorer.load(cfg["scorer"])
+        self._params = params
+        self._proposers: dict[str, Any] = {}
+
+    def _proposer(self, lang: str):
+        """The learned span proposer of ``extract.ner`` for a language (None for rules)."""
+        if lang not in self._proposers:
+            from .ner import load_proposer
+
+            self._proposers[lang] = load_proposer(self._params, lang)
+        return self._proposers[lang]
 
     def candidates(self, doc: Document) -> tuple[list[Candidate], str]:
         """The raw candidates of a document, and its simplified-script view.
@@ -135,6 +145,10 @@ class Extractor:
                 cue_start = doc.text.find(r["modality"], max(0, r["start"] - 40))
                 if cue_start >= 0:
                     add("role_cue", cue_start, cue_start + len(r["modality"]), r["role"])
+        proposer = self._proposer(lang) if doc.text else None
+        if proposer is not None:
+            for label, start, end in proposer.propose(doc.text):
+                add("actor" if label == "ACTOR" else "deadline", start, end, f"model:{label}")
         if view:
             for d in find_deadlines(view, lang):
                 due = normalize_deadline(d.text, lang, doc.issued)

@@ -43,12 +43,11 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from .schemas import Provision
+from .numerals import cn_int
 
 __all__ = ["split_provisions", "provision_at"]
 
 _ZH_NUMERALS = "一二三四五六七八九十百零〇两"
-_ZH_VALUES = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -125,21 +124,7 @@ class _Node:
 
 def _zh_value(s: str) -> int:
     """Value of a Chinese numeral under 1000 (``十二``, ``二十``, ``一百零三``), 0 if unreadable."""
-    if s.isdigit():
-        return int(s)
-    total, current = 0, 0
-    for ch in s:
-        if ch in _ZH_VALUES:
-            current = _ZH_VALUES[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return 0
-    return total + current
+    return cn_int(s) or 0
 
 
 def _roman_value(s: str) -> int:

@@ -34,10 +34,22 @@ DEFAULTS: dict[str, Any] = {
         "scorer": str(MODELS_DIR / "scorer.json"),
         # Candidate rows scored under this confidence are dropped from obligations.
         "threshold": 0.35,
+        # Learned ACTOR/DEADLINE span proposals added to the mentions: rules (none),
+        # spacy (models/ner_zh, models/ner_en, from `obligations train-ner`) or transformers.
+        "ner": "rules",
+        "ner_model": str(MODELS_DIR),
     },
     "train": {
         # Inverse regularisation strength of the candidate scorer (smaller = simpler).
         "C": 1.0,
+        # The span models of `obligations train-ner`.
+        "ner_iterations": 20,
+        "ner_holdout": 0.25,
+        "seed": 0,
+        # A local directory with a BERT-style base model (config.json, tokenizer, weights)
+        # for the [transformers] fine-tuning path; empty: skip it. Nothing is downloaded.
+        "transformers_base": "",
+        "transformers_epochs": 3,
     },
     "evaluate": {
         "gold": str(REPO_ROOT / "annotations" / "gold"),
@@ -93,7 +105,8 @@ def load_params(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         if not isinstance(section, dict):
             continue
         for key, value in section.items():
-            if key in {"lexicon", "aliases", "scorer", "gold", "hanlp_model"} and value:
+            if key in {"lexicon", "aliases", "scorer", "gold", "hanlp_model", "ner_model",
+                       "transformers_base"} and value:
                 if not Path(value).is_absolute():
                     section[key] = str((p.parent / value).resolve())
     return params
