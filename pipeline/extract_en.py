@@ -106,6 +106,7 @@ _NON_DUTY = re.compile(
     r"affect|impair|create|confer|refer|extend|contain|cover|exist)\b",
     re.I,
 )
+_SUBJECT_ADVERB = re.compile(r"\s+(?:also|further|jointly|each|both|hereby|immediately)\s*$", re.I)
 _ADVERB = re.compile(r"^(?:also|further|hereafter|thereafter|jointly)\s+", re.I)
 # Asides that may sit between a modal and its verb and are not part of the duty.
 _ASIDE = re.compile(
@@ -619,11 +620,14 @@ class _DocExtractor:
                 coops += coop
                 stop = t.rindex(",", start, opens[-1] + 1)
                 continue
+            if opens:  # a partner the grammar cannot name ("the other members of …"): an aside
+                stop = t.rindex(",", start, opens[-1] + 1)
+                continue
             open_ = t.rfind(",", start, close)
             if open_ < 0 or not _ASIDE.match(t, open_ + 1, close):
                 break
             stop = open_
-        tail = t[start:stop]
+        tail = _SUBJECT_ADVERB.sub("", t[start:stop])  # "the Advisory Board also shall"
         if not tail.strip():
             return [], [], end
         starts = [0] + [m.end() for m in _LIST_SEP.finditer(tail)]
@@ -652,6 +656,12 @@ class _DocExtractor:
         else:
             role, method = "responsible", "en.responsible_for"
         d_start, d_end, deadline, more = self.trim_duty(start, end)
+        if deadline is None:
+            # "Within 90 days of the date of this order, the Secretary shall …"
+            before = min(a.start for a in actors)
+            leading = [d for d in _deadlines(t, scope[0], before)
+                       if t[d[2]:before].lstrip().startswith(",")]
+            deadline = leading[0] if leading else None
         for a in actors:
             self.add(a, role, (d_start, d_end), method, cue, deadline, scope)
         for a, c in coops + more:

@@ -241,3 +241,17 @@ def test_executive_orders_sample():
             assert c.actor.split()[0].lower() not in {"it", "this", "nothing", "we", "such"}
             assert not re.match(r"(?:not|be)\b", c.duty)
     assert n_rows > 5 * len(files) // 2
+
+
+@pytest.mark.parametrize("text, actor, deadline", [
+    ("Within 180 days of the date of this order, the Secretary of Agriculture, in coordination with "
+     "the other members of the Task Force, shall submit a report to the President.",
+     "the Secretary of Agriculture", "Within 180 days of the date of this order"),
+    ("Within 90 days of the date of this order, the Water Subcabinet shall identify all such groups.",
+     "the Water Subcabinet", "Within 90 days of the date of this order"),
+    ("To the extent necessary, the Advisory Board also shall coordinate exchanges of data.",
+     "the Advisory Board", None),
+])
+def test_fronted_deadlines_asides_and_adverbs_before_the_modal(text, actor, deadline):
+    rows = extract_en(Document(doc_id="x", source="x", lang="en", text=text))
+    assert [(c.actor, c.deadline) for c in rows] == [(actor, deadline)]
