@@ -106,6 +106,7 @@ _NON_DUTY = re.compile(
     r"affect|impair|create|confer|refer|extend|contain|cover|exist)\b",
     re.I,
 )
+_RELATIVE = re.compile(r"\s+(?:that|which|who|whose)\s+")
 _SUBJECT_ADVERB = re.compile(r"\s+(?:also|further|jointly|each|both|hereby|immediately)\s*$", re.I)
 _ADVERB = re.compile(r"^(?:also|further|hereafter|thereafter|jointly)\s+", re.I)
 # Asides that may sit between a modal and its verb and are not part of the duty.
@@ -582,6 +583,14 @@ class _DocExtractor:
                 continue
             actors, coops, subj_start = self.subject(max(first, self.clause_start(floor, cue.start)),
                                                      cue.start)
+            if not actors:
+                # "Any agency that has not adopted the Standards … shall adopt": the subject is
+                # the noun phrase the relative clause hangs on.
+                rel = [m for m in _RELATIVE.finditer(t, max(first, floor), cue.start)]
+                if rel:
+                    head_end = rel[0].start()
+                    actors, coops, subj_start = self.subject(
+                        max(first, self.clause_start(floor, head_end)), head_end)
             if not actors:
                 prev_actors = None
                 groups.append((cue, [], [], cue.start, cue.start))

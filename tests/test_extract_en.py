@@ -255,3 +255,11 @@ def test_executive_orders_sample():
 def test_fronted_deadlines_asides_and_adverbs_before_the_modal(text, actor, deadline):
     rows = extract_en(Document(doc_id="x", source="x", lang="en", text=text))
     assert [(c.actor, c.deadline) for c in rows] == [(actor, deadline)]
+
+
+def test_a_relative_clause_on_the_subject():
+    text = ("Any agency that has not adopted the Standards at the time of this order shall adopt the "
+            "Standards no later than 90 days from the date of this order.")
+    rows = extract_en(Document(doc_id="x", source="x", lang="en", text=text))
+    assert [(c.actor, c.duty) for c in rows] == [("Any agency", "adopt the Standards")]
+    assert rows[0].deadline == "no later than 90 days from the date of this order"
