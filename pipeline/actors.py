@@ -14,6 +14,7 @@ given.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from .segment import jieba_tokenizer, read_lexicon
 
+# What jieba segments as one block (its re_han_default): everything else is one token a character.
+_RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
 # A token ending with one of these is an organisational head (longest first).
 _HEAD_SUFFIXES = (
     "领导小组办公室", "领导小组", "工作小组", "工作组", "办公厅", "办公室", "委员会", "管理局",
@@ -50,6 +53,7 @@ _COLLECTIVE_RE = re.compile(
 )
 _COLLECTIVE_PREFIX = re.compile(r"(?:各级|各|每个|所有)(?:有关|相关|直属)?")
 _PLACE_COLLECTIVE = re.compile(r"^各(?:地|省|市|县|区|级)$|^各地区$|^各省市$|^各级地方$|^地方各级$")
+_COLLECTIVE_ENDS = "方区地省市县镇道门位构委会府份"
 _PREFIX_TOKENS = frozenset(
     "国家 中央 中共 国务院 省 市 区 县 乡 镇 州 自治区 直辖市 省级 市级 区级 县级 各 各级 有关 相关 "
     "全国 全省 全市 全区 全县 本级 同级 地方 各地 省直 市直 区直 县直 其他 其它 主管 行业 "
@@ -156,6 +160,13 @@ class ActorGrammar:
         self.lexicon = lexicon_set(self.lexicon_path)
         self._tok = jieba_tokenizer(self.lexicon_path)
         self._tags = _word_tags()
+        ends = {name[-1] for name in self.lexicon} | {suf[-1] for suf in _HEAD_SUFFIXES} \
+            | set(_COLLECTIVE_ENDS)
+        self._head_end = re.compile("[" + "".join(sorted(ends)) + "]")
+        self._text: str | None = None
+        self._runs: list[tuple[int, int]] = []
+        self._run_starts: list[int] = []
+        self._run_tokens: dict[int, list[tuple[str, int, int]]] = {}
 
     def tokens(self, text: str, start: int, end: int) -> list[tuple[str, int, int]]:
         """Tokens of ``text[start:end]`` with absolute offsets.
@@ -165,10 +176,41 @@ class ActorGrammar:
             start: where to begin.
             end: where to stop.
         """
-        out = []
-        for word, s, e in self._tok.tokenize(text[start:end], HMM=True):
-            out.append((word, start + s, start + e))
+        if text is not self._text:
+            self._text = text
+            self._runs = [(m.start(), m.end()) for m in _RUN.finditer(text)]
+            self._run_starts = [r[0] for r in self._runs]
+            self._run_tokens = {}
+        out: list[tuple[str, int, int]] = []
+        i = max(0, bisect.bisect_right(self._run_starts, start) - 1)
+        pos = start
+        while pos < end:
+            if i < len(self._runs) and self._runs[i][1] <= pos:
+                i += 1
+                continue
+            if i >= len(self._runs) or self._runs[i][0] >= end:
+                out.extend((ch, k, k + 1) for k, ch in enumerate(text[pos:end], pos) if not ch.isspace())
+                break
+            rs, re_ = self._runs[i]
+            if rs > pos:  # punctuation between runs: one token a character, as jieba gives it
+                out.extend((ch, k, k + 1) for k, ch in enumerate(text[pos:rs], pos) if not ch.isspace())
+            toks = self._run_tokens.get(rs)
+            if toks is None:
+                # jieba segments each run of word characters on its own, so a run's tokens
+                # are the same whichever clause asks for them: segment it once per document.
+                toks = [(w, rs + a, rs + b) for w, a, b in self._tok.tokenize(text[rs:re_], HMM=True)]
+                self._run_tokens[rs] = toks
+            for tok in toks:
+                if tok[1] < pos < tok[2]:  # the window starts inside a word: segment it as is
+                    return self._window(text, start, end)
+                if tok[1] >= pos and tok[1] < end:
+                    out.append(tok)
+            pos = re_
+            i += 1
         return out
+
+    def _window(self, text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+        return [(w, start + a, start + b) for w, a, b in self._tok.tokenize(text[start:end], HMM=True)]
 
     def actor_at(self, toks: list[tuple[str, int, int]], i: int) -> tuple[Span, int] | None:
         """The actor that starts at token ``i``, and the index of the token after it.
@@ -282,6 +324,10 @@ class ActorGrammar:
             start: offset where the list must begin.
             limit: offset the list may not run past.
         """
+        # Every actor ends with a head; a clause with no character that can end one within
+        # reach cannot open with an actor, and is not segmented at all.
+        if not self._head_end.search(text, start, min(limit, start + MAX_ACTOR_CHARS + 1)):
+            return [], start
         toks = self.tokens(text, start, min(limit, start + 80))
         actors: list[Span] = []
         i = 0

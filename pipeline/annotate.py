@@ -784,8 +784,8 @@ def _write_all(plan: dict[Path, str]) -> None:
                 tmp.unlink()
 
 
-def load_json(path: Path) -> Any:
-    """Parse a JSON file, turning a syntax error (e.g. a truncated download) into a clear error.
+def read_export(path: Path) -> str:
+    """The text of an annotation tool's export file (UTF-8, BOM allowed).
 
     Args:
         path: the file.
@@ -794,10 +794,20 @@ def load_json(path: Path) -> Any:
     if not path.is_file():
         raise UsageError(f"export file not found: {path}")
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
+        return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise AnnotationFileError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=str(path),
                                   hint="export again from the annotation tool") from None
+
+
+def load_json(path: Path) -> Any:
+    """Parse a JSON file, turning a syntax error (e.g. a truncated download) into a clear error.
+
+    Args:
+        path: the file.
+    """
+    path = Path(path)
+    raw = read_export(path)
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:

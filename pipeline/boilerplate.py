@@ -432,7 +432,11 @@ _BLOCK_TAG = re.compile(
     r"</?(?:p|div|br|tr|li|ul|ol|h[1-6]|table|section|article|header|footer|nav|aside|pre|"
     r"blockquote|dd|dt|dl|form|hr|center|main|body|html|title)\b[^>]*>", re.I)
 _CELL_TAG = re.compile(r"</?t[dh]\b[^>]*>", re.I)
-_ANY_TAG = re.compile(r"<[^>]{0,2000}>|<[^>]*\Z")
+# A tag starts with ``<`` and a letter, ``/``, ``!`` or ``?`` and runs to the next ``>`` (or the
+# end of a truncated page), however long: a 10 MB ``data:`` URI is one tag.  Every scan of
+# ``[^>]*`` is consumed by the match, so this is linear; ``a < b`` and ``<中华人民共和国…法>``
+# are text, not tags.
+_ANY_TAG = re.compile(r"<[A-Za-z/!?][^>]*(?:>|\Z)")
 _TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
 _HSPACE = re.compile(r"[ \t\r\f\v]+")
 
@@ -548,9 +552,20 @@ def clean_html(html: str, threshold: float = 0.5) -> Body:
         lines = _trafilatura_lines(html)
     except Exception:  # noqa: BLE001 - any failure inside trafilatura
         lines = None  # trafilatura gave up on broken HTML: fall back to the tag stripper
+    stripped: list[str] | None = None
+    if lines is not None and len([x for x in lines if x.strip()]) <= 1:
+        # One line from trafilatura is its baseline fallback gluing the whole page together
+        # (menus and footer included); the tag stripper keeps the page's own lines.
+        stripped = html_text_lines(html)
+        if len([x for x in stripped if x.strip()]) > 2:
+            lines = stripped
     if lines is None:
-        lines = html_text_lines(html)
+        lines = stripped if stripped is not None else html_text_lines(html)
     body = clean_lines(lines, threshold)
+    if not body.text.strip() and lines is not stripped:
+        # libxml2 stops at limits it keeps on purpose (an attribute over 10 MB, e.g. a
+        # data: URI image; huge_tree stays off): what trafilatura saw was not the page.
+        body = clean_lines(html_text_lines(html), threshold)
     return Body(text=body.text, title_hint=title or body.title_hint)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from . import __version__
 from .annotate import add_commands as add_annotation_commands
+from .manifest import add_commands as add_manifest_commands
 from .errors import ObligationsError, UsageError
 
 EXIT_OK, EXIT_FAILED_DOCS, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
@@ -311,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidates", metavar="FILE", help="scored candidates, for the P/R-threshold curve")
     p.set_defaults(func=cmd_evaluate)
     add_annotation_commands(sub)
+    add_manifest_commands(sub)
     return parser
 
 

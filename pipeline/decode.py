@@ -240,6 +240,31 @@ def _finish(text: str, encoding: str, source: str) -> Decoded:
     return Decoded(text=text, encoding=encoding, is_html=looks_like_html(text))
 
 
+def _decode_strict(data: bytes, enc: str) -> str | None:
+    """``data`` decoded strictly as ``enc``, or ``None``.
+
+    A download cut off inside a multi-byte character (the last 1-3 bytes of a
+    UTF-8 or GB18030 page) is not evidence against the encoding: those bytes
+    are dropped and the rest must decode strictly.
+
+    Args:
+        data: the page's bytes.
+        enc: a Python codec name.
+    """
+    try:
+        return data.decode(enc)
+    except LookupError:
+        return None
+    except UnicodeDecodeError as exc:
+        cut = exc.start
+    if cut < len(data) - 4 or cut == 0:
+        return None
+    try:
+        return data[:cut].decode(enc)
+    except UnicodeDecodeError:
+        return None
+
+
 def decode_bytes(data: bytes, *, source: str = "") -> Decoded:
     """Decode a page's bytes into text.
 
@@ -288,9 +313,8 @@ def decode_bytes(data: bytes, *, source: str = "") -> Decoded:
 
     best: tuple[float, str, str] | None = None
     for enc in candidates:
-        try:
-            text = data.decode(enc)
-        except (UnicodeDecodeError, LookupError):
+        text = _decode_strict(data, enc)
+        if text is None:
             continue
         score = plausibility(text)
         # The declared charset and UTF-8 win near-ties: they are evidence, not guesses.

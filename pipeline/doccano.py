@@ -22,10 +22,9 @@ from typing import Any
 
 from .annotate import (
     LABELS, AnnotationFileError, DocIdError, ImportReport, LabelError, Parsed, RelationItem, SpanItem,
-    atomic_write_text, check_doc_id, check_documents, check_span, load_graphs, rows_from_graph,
-    write_gold,
+    atomic_write_text, check_doc_id, check_documents, check_span, load_graphs, read_export,
+    rows_from_graph, write_gold,
 )
-from .errors import UsageError
 
 SOURCE = "doccano"
 
@@ -112,12 +111,7 @@ def import_doccano(path: Path, into: Path, *, documents: Path | None = None,
         annotator: recorded as each row's ``annotator`` (doccano's export does not say who).
     """
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"export file not found: {path}")
-    try:
-        raw = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnnotationFileError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=str(path)) from None
+    raw = read_export(path)
     report = ImportReport(source=str(path))
     parsed: list[Parsed] = []
     seen: dict[str, int] = {}

@@ -16,6 +16,7 @@ Patterns, in the order they claim text:
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -95,7 +96,8 @@ class ChineseExtractor:
         self._doc, self._view = doc, view
         paragraphs = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", view)]
         out: list[Candidate] = []
-        claimed: list[tuple[int, int]] = []
+        claimed = _Claims()
+        self._sentence_ends = [m.start() for m in _SENTENCE_END.finditer(view)]
         out += self._tags(paragraphs, claimed)
         out += self._role_lines(paragraphs, claimed)
         out += self._function_lists(paragraphs, claimed)
@@ -129,6 +131,11 @@ class ChineseExtractor:
     def _provision_at(self, offset: int) -> Provision | None:
         return provision_at(self._doc.provisions, offset)
 
+    def _sentence_end(self, pos: int, limit: int) -> int:
+        """Where the sentence around ``pos`` ends (。！？), at most ``limit``."""
+        i = bisect.bisect_left(self._sentence_ends, pos)
+        return min(self._sentence_ends[i], limit) if i < len(self._sentence_ends) else limit
+
     def _first_deadline(self, start: int, end: int) -> tuple[int, int] | None:
         for d in find_deadlines(self._view[start:end], "zh"):
             if _FREQUENCY.fullmatch(d.text):
@@ -138,7 +145,7 @@ class ChineseExtractor:
 
     # -- 1. closing tags -------------------------------------------------------------------
 
-    def _tags(self, paragraphs: list[tuple[int, int]], claimed: list[tuple[int, int]]) -> list[Candidate]:
+    def _tags(self, paragraphs: list[tuple[int, int]], claimed: _Claims) -> list[Candidate]:
         out: list[Candidate] = []
         view = self._view
         for ps, pe in paragraphs:
@@ -249,7 +256,7 @@ class ChineseExtractor:
         for ps, pe in paragraphs:
             m = _FIELD.match(view[ps:pe])
             if not m:
-                if _is_claimed(ps, claimed):
+                if claimed.covers(ps):
                     continue
                 task = (ps, pe)
                 inline = _INLINE_FIELD.search(view, ps, pe)
@@ -331,7 +338,7 @@ class ChineseExtractor:
     def _inline(self, paragraphs, claimed) -> list[Candidate]:
         out: list[Candidate] = []
         for ps, pe in paragraphs:
-            if _is_claimed(ps, claimed) or _FIELD.match(self._view[ps:pe]):
+            if claimed.covers(ps) or _FIELD.match(self._view[ps:pe]):
                 continue
             items = self._inline_items(ps, pe, claimed)
             for n, item in enumerate(items):
@@ -339,13 +346,13 @@ class ChineseExtractor:
                 end = pe
                 if nxt is not None:
                     end = nxt.clause_start if nxt.sentence_start == item.sentence_start else nxt.sentence_start
-                for cs, ce in claimed:
-                    if item.pred_start < cs < end:
-                        end = cs
+                cut = claimed.first_start_in(item.pred_start, end)
+                if cut is not None:
+                    end = cut
                 duty_start = item.sentence_start if item.whole_sentence else item.pred_start
                 if item.whole_sentence:
                     duty_start = _skip_label(self._view, duty_start)
-                    end = min(end, _sentence_end(self._view, item.pred_start, pe))
+                    end = min(end, self._sentence_end(item.pred_start, pe))
                 else:
                     m = _DUTY_LEAD_STRIP.match(self._view, duty_start)
                     if m:
@@ -369,7 +376,7 @@ class ChineseExtractor:
         for clause_start, clause_end in _clauses(view, ps, pe):
             if clause_start == ps or view[clause_start - 1] in "。！？!?；;":
                 sentence_start = clause_start
-            if not _is_claimed(clause_start, claimed):
+            if not claimed.covers(clause_start):
                 item = self._clause(clause_start, clause_end, sentence_start, pe)
                 if item:
                     items.append(item)
@@ -418,13 +425,13 @@ class ChineseExtractor:
             if _COOP_PRED.match(view, list_end):
                 lead_role = "cooperate"
                 cue = (list_end, list_end + 2)
-            if _LEAD_IN_PRED.search(view, list_end, _sentence_end(view, list_end, pe)):
+            if _LEAD_IN_PRED.search(view, list_end, min(self._sentence_end(list_end, pe), list_end + _LOOKAHEAD)):
                 lead_role = "lead"
         if pred >= pe or _NOT_PRED_START.match(view, pred):
             return None
         if method == "zh.subject" and cue is None and not _looks_like_predicate(view, pred):
             return None
-        if _NARRATIVE.search(view, pred, _sentence_end(view, pred, pe)):
+        if _NARRATIVE.search(view, pred, min(self._sentence_end(pred, pe), pred + _LOOKAHEAD)):
             return None
         roles = [(a, lead_role) for a in actors] + [(c, "cooperate") for c in cooperators]
         return _Inline(cs, sentence_start, roles, pred, method, cue, whole_sentence)
@@ -511,10 +518,28 @@ def _closing_end(view: str, tag_start: int) -> int:
     return tag_start
 
 
-def _sentence_end(view: str, pos: int, limit: int) -> int:
-    m = re.compile(r"[。！？!?]").search(view, pos, limit)
-    return m.start() if m else limit
+_SENTENCE_END = re.compile(r"[。！？!?]")
+# How far past a predicate's start its cues are looked for: sentences in real documents are
+# shorter, and a page that is one endless sentence must not make every clause rescan it.
+_LOOKAHEAD = 300
 
 
-def _is_claimed(pos: int, claimed: list[tuple[int, int]]) -> bool:
-    return any(s <= pos < e for s, e in claimed)
+class _Claims:
+    """Spans of text that a pattern has claimed, kept sorted so lookups are logarithmic."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[int, int]] = []
+
+    def append(self, span: tuple[int, int]) -> None:
+        bisect.insort(self.spans, span)
+
+    def covers(self, pos: int) -> bool:
+        # Claims are tasks and paragraphs: they barely nest, so the few spans starting
+        # last before ``pos`` are the only ones that can contain it.
+        i = bisect.bisect_right(self.spans, (pos, float("inf")))
+        return any(s <= pos < e for s, e in self.spans[max(0, i - 8):i])
+
+    def first_start_in(self, lo: int, hi: int) -> int | None:
+        """The first claimed span starting strictly between ``lo`` and ``hi``."""
+        i = bisect.bisect_right(self.spans, (lo, float("inf")))
+        return self.spans[i][0] if i < len(self.spans) and self.spans[i][0] < hi else None

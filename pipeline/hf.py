@@ -176,9 +176,10 @@ def fine_tune(examples_or_spans: Iterable[Any], base_dir: str | os.PathLike[str]
     torch.manual_seed(seed)
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(base, local_files_only=True)
+        # use_safetensors: a pickled pytorch_model.bin is refused, never unpickled.
         model = transformers.AutoModelForTokenClassification.from_pretrained(
-            base, local_files_only=True, num_labels=len(BIO), id2label=dict(enumerate(BIO)),
-            label2id=LABEL2ID, ignore_mismatched_sizes=True)
+            base, local_files_only=True, use_safetensors=True, num_labels=len(BIO),
+            id2label=dict(enumerate(BIO)), label2id=LABEL2ID, ignore_mismatched_sizes=True)
     except (OSError, ValueError) as exc:
         raise ModelInvalid(f"cannot load the base model: {exc}", path=str(base),
                            hint=_BASE_HINT.format(dir=base)) from None
@@ -241,7 +242,7 @@ class HFSpanProposer:
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
             self.model = transformers.AutoModelForTokenClassification.from_pretrained(
-                path, local_files_only=True)
+                path, local_files_only=True, use_safetensors=True)
         except (OSError, ValueError) as exc:
             raise ModelInvalid(f"cannot load the span model: {exc}", path=str(path),
                                hint=_TRAINED_HINT) from None

@@ -130,9 +130,17 @@ def ingest_bytes(data: bytes, doc_id: str, source: str, params: dict[str, Any]) 
     except IngestError as exc:
         return _failed(doc, exc.status, str(exc))
     except RecursionError:
-        return _failed(doc, "error", "RecursionError: the page is nested too deeply to parse")
+        return _failed(doc, "error", str(IngestError(
+            "RecursionError: the page is nested too deeply to parse", path=source,
+            hint="simplify the page's markup, or save its text as .txt")))
+    except MemoryError:
+        return _failed(doc, "error", str(IngestError(
+            "MemoryError: the page is too big to process in this much memory", path=source,
+            hint="lower ingest.max_bytes in params.yaml, split the file, or use a machine with more memory")))
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop a run
-        return _failed(doc, "error", f"{type(exc).__name__}: {exc}")
+        return _failed(doc, "error", str(IngestError(
+            f"{type(exc).__name__}: {exc}", path=source,
+            hint="this is a bug in the pipeline: report it with this file; the other pages were processed")))
 
 
 def ingest_file(path: Path, doc_id: str, params: dict[str, Any]) -> Document:
@@ -156,8 +164,9 @@ def ingest_file(path: Path, doc_id: str, params: dict[str, Any]) -> Document:
                 hint="raise ingest.max_bytes in params.yaml or split the file")))
         data = path.read_bytes()
     except OSError as exc:
-        return _failed(Document(doc_id=doc_id, source=source), "error",
-                       f"{type(exc).__name__}: cannot read {source}: {exc.strerror or exc}")
+        return _failed(Document(doc_id=doc_id, source=source), "error", str(IngestError(
+            f"{type(exc).__name__}: cannot read the file: {exc.strerror or exc}", path=source,
+            hint="check that it exists and that you may read it")))
     doc = ingest_bytes(data, doc_id, source, params)
     if doc.status == "ok" and path.suffix.lower() not in PAGE_SUFFIXES and not _is_pageish(data):
         return _failed(doc, UnsupportedFormat.status, str(UnsupportedFormat(

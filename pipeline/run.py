@@ -70,7 +70,9 @@ def _extract(doc: Document, extractor: Any) -> Result:
     try:
         mentions, rows = extractor.extract(doc)
     except Exception as exc:  # a bug on one page must not stop the corpus
-        doc.status, doc.error = "error", f"extraction failed: {type(exc).__name__}: {exc}"
+        doc.status, doc.error = "error", (
+            f"[E100] {doc.source}: extraction failed: {type(exc).__name__}: {exc} "
+            "(a bug in the extractor: report it with this file; the other pages were processed)")
         return Result(doc)
     return Result(doc, mentions, rows)
 

@@ -45,7 +45,8 @@ def jieba_tokenizer(lexicon: str):
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    # jieba reads its cache with marshal: keep it in a folder only this user can write.
+    CACHE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     tok = jieba.Tokenizer()
     tok.tmp_dir = str(CACHE_DIR)
     tok.cache_file = str(CACHE_DIR / "jieba.cache")

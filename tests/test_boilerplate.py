@@ -123,3 +123,17 @@ def test_govcn2019_pages_keep_their_title() -> None:
         if len(text) < 100 or _squash(row["title"]) not in text:
             missing.append(row["file"])
     assert not missing
+
+
+def test_tags_of_any_length_are_stripped_and_angle_brackets_in_text_kept() -> None:
+    img = "<img src=\"data:image/png;base64," + "A" * 50_000 + "\">"
+    lines = [x for x in html_text_lines(f"<p>甲 < 乙</p>{img}<p>依据<中华人民共和国水法>执行。</p>") if x]
+    assert lines == ["甲 < 乙", "依据<中华人民共和国水法>执行。"]
+
+
+def test_a_page_whose_parse_stops_at_a_huge_attribute_keeps_its_body() -> None:
+    body = "<p>各地要认真贯彻落实有关要求，省发展改革委负责组织实施。</p><p>省水利厅牵头，省财政厅配合。</p>"
+    page = (f"<html><head><title>关于防汛工作的通知</title></head><body><div>首页 &gt; 通知</div>"
+            f"<img src=\"data:image/png;base64,{'QUJD' * 3_000_000}\"><div>{body}</div></body></html>")
+    text = clean_html(page).text
+    assert "省发展改革委负责组织实施" in text and "省财政厅配合" in text and "base64" not in text

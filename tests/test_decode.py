@@ -118,3 +118,12 @@ def test_corpus_executive_orders_decode() -> None:
     for path in files:
         out = decode_bytes(path.read_bytes(), source=str(path))
         assert out.is_html, path
+
+
+@pytest.mark.parametrize("enc", ["utf-8", "gb18030"])
+def test_a_page_cut_inside_its_last_character_still_decodes(enc: str) -> None:
+    text = "各地要认真贯彻落实有关要求。\n省水利厅牵头"
+    data = text.encode(enc)
+    cut = data[:-1]  # a download that stopped one byte early
+    decoded = decode_bytes(cut, source="cut.txt")
+    assert decoded.text == text[:-1] and decoded.encoding == codecs.lookup(enc).name

@@ -113,7 +113,8 @@ def test_unexpected_exceptions_become_error_rows(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(normalize, "normalize_text", boom)
     doc = ingest_bytes("各地要认真落实。".encode(), "x", "x.txt", PARAMS)
-    assert doc.status == "error" and doc.error == "ValueError: broken normaliser"
+    assert doc.status == "error" and doc.error.startswith("[E100] x.txt: ValueError: broken normaliser")
+    assert "report it" in doc.error
 
 
 @pytest.mark.slow
