@@ -20,7 +20,7 @@ from pipeline.gold import read_gold
 from pipeline.schemas import ROLES, to_table
 
 DEV = Path(__file__).parent / "data" / "dev"
-SCORE_PY = Path("/work/shared/gold/score.py")
+SCORE_PY = Path(__file__).resolve().parents[2] / "shared" / "gold" / "score.py"
 GOLD = read_gold(DEV)
 _S2T = opencc.OpenCC("s2t").convert
 _T2S = opencc.OpenCC("t2s").convert
@@ -140,7 +140,7 @@ def _assert_agrees(ours, ref):
             assert ours["per_doc"][doc][key] == value, (doc, key)
 
 
-@pytest.mark.skipif(not SCORE_PY.exists(), reason="reference /work/shared/gold/score.py is absent")
+@pytest.mark.skipif(not SCORE_PY.exists(), reason="reference ../shared/gold/score.py is absent")
 @pytest.mark.parametrize("name", list(PERTURBATIONS))
 def test_agrees_with_reference_scorer(name, tmp_path):
     pred = _predictions(name)
@@ -303,7 +303,7 @@ def test_evaluate_writes_metrics_and_plots(tmp_path):
     assert float(curve[10]["f1"]) == score_rows(GOLD, kept)["overall"]["f1"]
 
 
-@pytest.mark.skipif(not SCORE_PY.exists(), reason="reference /work/shared/gold/score.py is absent")
+@pytest.mark.skipif(not SCORE_PY.exists(), reason="reference ../shared/gold/score.py is absent")
 def test_evaluate_agrees_with_reference_on_parquet(tmp_path):
     pred = _mixed(GOLD, random.Random(2))
     pq.write_table(to_table("obligations", _obligation_rows(pred, random.Random(0))), tmp_path / "o.parquet")

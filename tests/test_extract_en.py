@@ -219,7 +219,7 @@ def test_negatives(text):
     assert extract_en(_doc(text)) == []
 
 
-# -- real executive orders (skipped without /work/shared) ---------------------------------
+# -- real executive orders (skipped without ../shared) ---------------------------------
 
 def _eo_text(path: Path) -> str:
     raw = path.read_text(encoding="utf-8", errors="replace")
