@@ -41,7 +41,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "train": {
         # Inverse regularisation strength of the candidate scorer (smaller = simpler).
-        "C": 1.0,
+        "C": 10.0,
         # The span models of `obligations train-ner`.
         "ner_iterations": 20,
         "ner_holdout": 0.25,
