@@ -21,7 +21,7 @@ from .errors import ModelInvalid
 # Pattern priors: the share of the pattern's candidates that were right on the
 # dev pages when the patterns were written; used only when no model is trained.
 PRIORS: dict[str, float] = {
-    "zh.tag": 0.95, "zh.role_line": 0.95, "zh.functions": 0.85, "zh.you": 0.85,
+    "zh.tag": 0.95, "zh.role_line": 0.95, "zh.table": 0.95, "zh.functions": 0.85, "zh.you": 0.85,
     "zh.subject": 0.6, "zh.qing": 0.5,
 }
 DEFAULT_PRIOR = 0.6
@@ -39,7 +39,7 @@ _PRINCIPLE = re.compile(r"总体要求|指导思想|基本原则|工作原则|�
 
 FEATURES = [
     "bias_method_tag", "bias_method_role_line", "bias_method_functions", "bias_method_you",
-    "bias_method_subject", "bias_method_qing", "bias_method_en",
+    "bias_method_subject", "bias_method_qing", "bias_method_table", "bias_method_en",
     "role_lead", "role_cooperate", "has_cue", "zh_modal", "en_strong_modal", "en_soft_modal",
     "has_deadline", "actor_collective", "actor_len_log", "duty_len_log", "narrative",
     "principle_section", "doc_directive",

@@ -98,6 +98,7 @@ class ChineseExtractor:
         out: list[Candidate] = []
         claimed = _Claims()
         self._sentence_ends = [m.start() for m in _SENTENCE_END.finditer(view)]
+        out += self._tables(paragraphs, claimed)
         out += self._tags(paragraphs, claimed)
         out += self._role_lines(paragraphs, claimed)
         out += self._function_lists(paragraphs, claimed)
@@ -142,6 +143,47 @@ class ChineseExtractor:
                 continue  # 每月召开一次: how often, not by when
             return start + d.start, start + d.end
         return None
+
+    # -- 0. task tables ---------------------------------------------------------------------
+
+    def _tables(self, paragraphs: list[tuple[int, int]], claimed: _Claims) -> list[Candidate]:
+        """Rows of a division-of-work table (序号 | 工作任务 | 牵头单位 | 配合单位 | 完成时限),
+        as ingest renders them: one row a line, cells separated by spaces or bars."""
+        out: list[Candidate] = []
+        view = self._view
+        columns: list[str] | None = None
+        for ps, pe in paragraphs:
+            cells = [(m.start(), m.end()) for m in _CELL.finditer(view, ps, pe)]
+            kinds = [_column_kind(view[a:b]) for a, b in cells]
+            if sum(k not in (None, "number") for k in kinds) >= 2 and "duty" in kinds \
+                    and any(k in _ROLE_COLUMNS for k in kinds) and all(k is not None for k in kinds):
+                columns = kinds
+                claimed.append((ps, pe))
+                continue
+            if columns is None:
+                continue
+            row = _align(cells, columns)
+            if row is None:
+                columns = None  # the table has ended
+                continue
+            duty = row.get("duty")
+            if duty is None:
+                continue
+            deadline = None
+            if "deadline" in row:
+                a, b = row["deadline"]
+                found = find_deadlines(view[a:b], "zh")
+                deadline = (a + found[0].start, a + found[0].end) if found else (a, b)
+            for kind, role in _ROLE_COLUMNS.items():
+                if kind not in row:
+                    continue
+                a, b = row[kind]
+                for span in self.grammar.split_list(view, a, b):
+                    c = self._cand(span, role, duty, "zh.table", None, (ps, pe), deadline)
+                    if c:
+                        out.append(c)
+            claimed.append((ps, pe))
+        return out
 
     # -- 1. closing tags -------------------------------------------------------------------
 
@@ -476,6 +518,38 @@ def _bracket_groups(view: str, start: int, end: int):
     pair inside; stray unbalanced brackets such as ``(2加快…`` do not hide later groups."""
     for m in _GROUP.finditer(view, start, end):
         yield m.start(), m.end()
+
+
+_CELL = re.compile(r"[^\s|｜]+(?:[ \u3000][^\s|｜]+)*?(?=\s{1,}|[|｜]|$)")
+_COLUMNS = [
+    ("number", re.compile(r"序号|编号|\d{1,3}")),
+    ("duty", re.compile(r"(?:重点|主要|工作|具体|目标)?(?:任务|工作|措施|内容|事项)(?:内容|名称|措施|事项)?")),
+    ("lead", re.compile(r"牵头(?:单位|部门)|主责(?:单位|部门)")),
+    ("responsible", re.compile(r"(?:责任|负责|实施|落实)(?:单位|部门)")),
+    ("cooperate", re.compile(r"(?:配合|协办|参与|协同)(?:单位|部门)")),
+    ("deadline", re.compile(r"完成(?:时限|时间)|时间(?:节点|进度|安排|要求)|时限(?:要求)?|进度安排")),
+]
+_ROLE_COLUMNS = {"lead": "lead", "responsible": "responsible", "cooperate": "cooperate"}
+
+
+def _column_kind(header: str) -> str | None:
+    for kind, pattern in _COLUMNS:
+        if pattern.fullmatch(header):
+            return kind
+    return None
+
+
+def _align(cells: list[tuple[int, int]], columns: list[str]) -> dict[str, tuple[int, int]] | None:
+    """A row's cells by column; extra cells are spaces inside the task text, which is merged."""
+    n = len(columns)
+    if len(cells) < n:
+        return None
+    if len(cells) > n:
+        t = columns.index("duty")
+        extra = len(cells) - n
+        merged = (cells[t][0], cells[t + extra][1])
+        cells = cells[:t] + [merged] + cells[t + extra + 1:]
+    return {kind: cell for kind, cell in zip(columns, cells) if kind != "number"}
 
 
 def _role_of_field(name: str) -> str:

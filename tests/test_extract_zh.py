@@ -121,3 +121,17 @@ def test_traditional_page_keeps_its_script(extractor):
     for c in got:
         assert doc.text[c.actor_start:c.actor_end] == c.actor
         assert doc.text[c.duty_start:c.duty_end] == c.duty
+
+
+def test_a_division_of_work_table_as_ingest_renders_it(extractor):
+    text = ("某市2023年重点工作任务分工表\n"
+            "序号 工作任务 牵头单位 配合单位 完成时限\n"
+            "1 推进城市更新行动，实施老旧小区改造100个。 市住建局 市发改委、市财政局 2023年12月底前\n"
+            "2 加强生态环境保护 完成大气污染防治年度任务。 市生态环境局 各县（市、区）人民政府 长期坚持\n"
+            "附件：分工表说明\n")
+    assert rows(extractor, text) == [
+        ("市住建局", "lead", "推进城市更新行动，实施老旧小区改造100个", "2023年12月底前"),
+        ("市发改委", "cooperate", "推进城市更新行动，实施老旧小区改造100个", "2023年12月底前"),
+        ("市财政局", "cooperate", "推进城市更新行动，实施老旧小区改造100个", "2023年12月底前"),
+        ("市生态环境局", "lead", "加强生态环境保护 完成大气污染防治年度任务", "长期坚持"),
+        ("各县（市、区）人民政府", "cooperate", "加强生态环境保护 完成大气污染防治年度任务", "长期坚持")]
