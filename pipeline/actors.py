@@ -38,7 +38,7 @@ _HEAD_RE = re.compile("(?:" + "|".join(map(re.escape, _HEAD_SUFFIXES)) + ")$")
 _NOT_HEADS = frozenset(
     "全部 内部 外部 局部 干部 部分 大部 底部 顶部 头部 本部 全局 格局 布局 结局 当局 大局 开局 "
     "主委 编委 常委 办事 举办 创办 承办 兴办 督办 代办 主办 好处 到处 之处 用处 处处 益处 长处 "
-    "短处 难处 相处 出处 住处 教室 卧室 温室 密室 医院 学院 法院 庭院 寺院 场所 处所 厕所 住所 诊所 研究所 车站 网站 "
+    "短处 难处 相处 出处 住处 住院 出院 入院 教室 卧室 温室 密室 医院 学院 法院 庭院 寺院 场所 处所 厕所 住所 诊所 研究所 车站 网站 "
     "岗位 上司 公司 官司 部队 军队 团队 排队 梯队 单位 部门 机构 机关 中心 重心 核心 信心 "
     "小组 分组 编组".split()
 )
@@ -250,6 +250,8 @@ class ActorGrammar:
                                                or self._verbal_prefix(word)) \
                     and not _COLLECTIVE_PREFIX.fullmatch("".join(t[0] for t in toks[i:j + 1])):
                 break
+            if j == i and len(word) == 1 and word not in _PREFIX_TOKENS:
+                break  # 报有关部门, 商同级部门: a one-character verb, not a name's first part
             j += 1
         if best is None:
             return None

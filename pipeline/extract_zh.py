@@ -58,7 +58,7 @@ _SPEECH = re.compile(r"(?:强调|指出|表示|认为|提出了?|要求|介绍|�
 # A perfective 了 or a 以来 in the clause marks narration of what was done, not a duty.
 _NARRATIVE = re.compile(r"(?<![为除])了(?![解结])|以来")
 _FREQUENCY = re.compile(r"每(?:年|年度|半年|季度?|月|周|天|日)")
-_NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|有关|(?:党委|党组|董事|部|局|厅|司|处|科|主|副|总)?"
+_NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|有关|(?:党委|党组|董事|主要|分管|部|局|厅|司|处|科|主|副|总)?"
                              r"(?:长(?![期效远足])|主任|书记|负责人|同志|领导(?!小组)|经理|主席)|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
 _DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|负责|牵头负责)(?=[\u4e00-\u9fff])")
 _FUNCTIONS_HEAD = re.compile(r"^(?P<actor>.{0,30}?)(?:的)?(?:主要职责|主要职能|职责)(?:是|如下|包括)?[:：]?\s*$")

@@ -135,3 +135,12 @@ def test_a_division_of_work_table_as_ingest_renders_it(extractor):
         ("市财政局", "cooperate", "推进城市更新行动，实施老旧小区改造100个", "2023年12月底前"),
         ("市生态环境局", "lead", "加强生态环境保护 完成大气污染防治年度任务", "长期坚持"),
         ("各县（市、区）人民政府", "cooperate", "加强生态环境保护 完成大气污染防治年度任务", "长期坚持")]
+
+
+@pytest.mark.parametrize("text", [
+    "报有关部门核准或备案后执行。\n",           # 报 is the verb here
+    "国家发展改革委主要负责人要亲自部署。\n",   # a person under the body, not the body
+])
+def test_subjects_that_are_not_bodies(extractor, text):
+    assert [a for a, _, _, _ in rows(extractor, text)] != ["报有关部门"]
+    assert all(not d.startswith("人") for _, _, d, _ in rows(extractor, text))
