@@ -10,9 +10,14 @@ def test_lexicon_bodies_are_single_words():
 
 
 def test_cache_goes_to_the_project_folder_not_tmp():
+    import tempfile
+
+    from pipeline.settings import REPO_ROOT
+
     tok = segment.jieba_tokenizer(load_params()["extract"]["lexicon"])
     assert tok.tmp_dir == str(segment.CACHE_DIR)
-    assert not str(segment.CACHE_DIR).startswith("/tmp")
+    assert segment.CACHE_DIR == REPO_ROOT / ".cache"  # not jieba's default, the system temp dir
+    assert tok.tmp_dir != tempfile.gettempdir()
 
 
 def test_read_lexicon_skips_comments(tmp_path):
