@@ -25,8 +25,6 @@ from .deadlines import find_deadlines
 from .provisions import provision_at
 from .schemas import Candidate, Document, Provision
 
-_OPEN = "(（〔【["
-_CLOSE = {"(": ")", "（": "）", "〔": "〕", "【": "】", "[": "]"}
 _TAG_CUE = re.compile(r"牵头|负责|配合|参与|协助|协办|主责|责任单位|责任部门|落实")
 _FIELD = re.compile(
     r"\s*(牵头单位|牵头部门|责任单位|责任部门|负责单位|负责部门|主责单位|主责部门|配合单位|配合部门|协办单位|参与单位|"
@@ -48,7 +46,6 @@ _CUE_ROLE = {"牵头负责": "lead", "负责牵头": "lead", "牵头抓总": "le
 _LABEL = re.compile(
     r"\s*(?:[一二三四五六七八九十百]+、|[(（][一二三四五六七八九十百]+[)）]|\d{1,3}\s*[.、．]|"
     r"[(（]\d{1,3}[)）]|[①-⑳]|第[一二三四五六七八九十百零\d]+[条章节]|\d{1,2}(?=[\u4e00-\u9fff]))\s*")
-_SENT_END = re.compile(r"[。！？!?；;]")
 _ADVERBIAL = re.compile(r"(?:原则上|同时|此外|另外|其中|必要时|今后|届时|为此|对此|随后|并且?|还|也|均)")
 _MODAL = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|将|可|负责|牵头负责|牵头|主要负责)")
 _LEAD_IN_PRED = re.compile(r"负总体责任|负主体责任|负总责|牵头抓总|统筹协调")

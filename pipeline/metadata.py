@@ -45,7 +45,6 @@ _DATE_EN_DMY = re.compile(
 
 # ------------------------------------------------------------ labelled fields
 # Matched on the t2s-converted text, so simplified labels cover both scripts.
-_FIELD_SEP = r"[ \t\u3000]*[:：]?[ \t\u3000]*\n?[ \t\u3000\n]*"
 _FIELD_NAMES = (r"索\s*引\s*号|主\s*题\s*分\s*类|主\s*题\s*词|发\s*文\s*机\s*关|发\s*布\s*机\s*[构关]|成\s*文\s*日\s*期"
                 r"|标\s*题|发\s*文\s*字\s*号|文\s*号|发\s*布\s*日\s*期|发\s*布\s*时\s*间|时\s*效|来\s*源|浏\s*览"
                 r"|时\s*间|日\s*期|作\s*者|字\s*号|分\s*类")
