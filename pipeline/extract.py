@@ -125,9 +125,10 @@ class Extractor:
                 "deadline_end": c.deadline_end,
                 **{"f_" + k: v for k, v in feats.items()},
             })
-        return self._mentions(doc, view, rows), rows
+        return self._mentions(doc, view, cands, rows), rows
 
-    def _mentions(self, doc: Document, view: str, rows: list[dict[str, Any]]) -> list[Mention]:
+    def _mentions(self, doc: Document, view: str, cands: list[Candidate],
+                  rows: list[dict[str, Any]]) -> list[Mention]:
         seen: set[tuple[str, int, int]] = set()
         out: list[Mention] = []
         lang = doc.lang or "zh"
@@ -138,13 +139,10 @@ class Extractor:
             seen.add((kind, start, end))
             out.append(Mention(doc.doc_id, "", None, kind, doc.text[start:end], start, end, normalized))
 
-        for r in rows:
+        for r, c in zip(rows, cands):
             add("actor", r["actor_start"], r["actor_end"], r["actor_norm"])
-        for r in rows:
-            if r["modality"]:
-                cue_start = doc.text.find(r["modality"], max(0, r["start"] - 40))
-                if cue_start >= 0:
-                    add("role_cue", cue_start, cue_start + len(r["modality"]), r["role"])
+            if c.cue_start is not None and c.cue_end is not None:
+                add("role_cue", c.cue_start, c.cue_end, c.role)
         proposer = self._proposer(lang) if doc.text else None
         if proposer is not None:
             for label, start, end in proposer.propose(doc.text):
