@@ -11,6 +11,7 @@ writes each table as a folder of parts (``obligations.parquet/part-00000.parquet
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -164,14 +165,39 @@ class _StreamFile:
     def commit(self) -> None:
         self.writer.close()
         if self.path.is_dir():  # a partitioned table from a Dask run: replace it
-            import shutil
-
             shutil.rmtree(self.path)
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
         self.writer.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete the ``.<name>.<pid>.tmp`` files that a killed run left in ``folder``.
+
+    Only files whose writing process is gone are removed, so a run writing into
+    the same folder at this moment keeps its own.
+
+    Args:
+        folder: a tables directory.
+    """
+    removed = []
+    for tmp in Path(folder).glob(".*.tmp"):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+        except PermissionError:  # alive, and someone else's
+            pass
+    return removed
 
 
 class ResultWriter:
@@ -192,6 +218,7 @@ class ResultWriter:
     def __init__(self, out_dir: Path, threshold: float = 0.0, candidates: Path | None = None,
                  docs_per_group: int = DOCS_PER_GROUP, tables: Iterable[str] = TABLES):
         self.out = Path(out_dir)
+        remove_stale_temporaries(self.out)
         self.threshold = threshold
         self.docs_per_group = max(1, docs_per_group)
         self.tables = tuple(tables)

@@ -74,3 +74,21 @@ def test_parts_read_back_as_one_table_in_order(results, tmp_path: Path) -> None:
         write_part("documents", document_tables([r.doc])[0], table_dir, n)
     df = pd.read_parquet(table_dir)
     assert list(df["doc_id"]) == [r.doc.doc_id for r in results]
+
+
+def test_temporaries_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
+    import os
+    import subprocess
+
+    from pipeline.tables import remove_stale_temporaries
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid is now free: the run that wrote this file was killed
+    stale = tmp_path / f".obligations.parquet.{dead.pid}.tmp"
+    stale.write_bytes(b"partial")
+    live = tmp_path / f".documents.parquet.{os.getpid()}.tmp"
+    live.write_bytes(b"being written")
+    table = tmp_path / "documents.parquet"
+    table.write_bytes(b"the previous table")
+    assert remove_stale_temporaries(tmp_path) == [stale]
+    assert not stale.exists() and live.exists() and table.exists()
