@@ -280,8 +280,12 @@ class ActorGrammar:
         return Span(toks[i][1], end), end_tok
 
     def _verbal_prefix(self, word: str) -> bool:
-        """An out-of-vocabulary token that jieba's HMM glued onto a verb (进一步提高)."""
-        if word in self._tags or len(word) < 3:
+        """An out-of-vocabulary token that jieba's HMM glued onto a verb (进一步提高, 仅是)."""
+        if word in self._tags:
+            return False
+        if len(word) == 2:  # 仅是: an adverb glued to a verb
+            return self._tags.get(word[0]) in {"d", "c", "p"}
+        if len(word) < 2:
             return False
         return any(self._tags.get(word[:n]) in _VERBAL_TAGS or word[:n] in _STOP_TOKENS
                    for n in (2, 3))
