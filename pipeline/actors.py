@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .segment import jieba_tokenizer, read_lexicon
+from .segment import jieba_tokenizer, read_lexicon, word_tags
 
 # What jieba segments as one block (its re_han_default): everything else is one token a character.
 _RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
@@ -79,6 +79,8 @@ _CONJUNCTIONS = frozenset("和 及 与 以及 暨".split())
 _ETC_CONJ = re.compile(r"等(?:有关|相关)?(?:部门|单位|机构)?(?:和|及|以及|与)")
 _TRAILING_ETC = re.compile(r"(?:等(?:有关|相关)?(?:部门|单位|机构|地方|地区)?)$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_COLLECTIVE_HINT = re.compile(r"各|每个|所有")
+_CLAUSE_END = re.compile(r"[，,。；;：:！？!?\n]")
 _BRACKETS_OPEN = "(（"
 _BRACKETS_CLOSE = ")）"
 
@@ -106,12 +108,9 @@ def lexicon_set(path: str) -> frozenset[str]:
     return frozenset(read_lexicon(path))
 
 
-@functools.lru_cache(maxsize=1)
 def _word_tags() -> dict[str, str]:
     """jieba's dictionary part-of-speech tags, word -> tag (loaded once per process)."""
-    import jieba.posseg  # reads the tags from jieba's dictionary file at import, no cache
-
-    return jieba.posseg.dt.word_tag_tab
+    return word_tags()
 
 
 def is_head(token: str, lexicon: frozenset[str]) -> bool:
@@ -163,6 +162,7 @@ class ActorGrammar:
         ends = {name[-1] for name in self.lexicon} | {suf[-1] for suf in _HEAD_SUFFIXES} \
             | set(_COLLECTIVE_ENDS)
         self._head_end = re.compile("[" + "".join(sorted(ends)) + "]")
+        self._parts: dict[tuple[str, bool], str] = {}
         self._text: str | None = None
         self._runs: list[tuple[int, int]] = []
         self._run_starts: list[int] = []
@@ -208,6 +208,70 @@ class ActorGrammar:
             pos = re_
             i += 1
         return out
+
+    def may_open(self, text: str, start: int) -> bool:
+        """Whether an actor's name can begin at ``start``, judged without segmenting.
+
+        jieba's tokens are dictionary words (or unknown words its HMM glues from
+        single characters).  A name is modifier words up to a head
+        (``actor_at``); if no chain of dictionary words from ``start`` passes
+        for one — every chain meets a modal, a verb or a preposition before a
+        head, or runs past ``MAX_ACTOR_CHARS`` — no segmentation gives a name
+        here.  Most clauses open with a verb or an adverb and are ruled out in a
+        few dictionary look-ups.
+
+        Args:
+            text: simplified-script text.
+            start: the offset to test.
+        """
+        freq = self._tok.FREQ
+        limit = min(len(text), start + MAX_ACTOR_CHARS)
+        todo, seen = [start], {start}
+        while todo:
+            p = todo.pop()
+            if not freq.get(text[p:p + 1]):
+                return True  # a character jieba knows no word for: its HMM may make one here
+            for k in range(p + 1, limit + 1):
+                word = text[p:k]
+                n = freq.get(word)
+                if n is None:
+                    break  # no longer dictionary word starts at p
+                if not n:
+                    continue  # only a prefix of longer words
+                part = self._part(word, text[start:k], p == start)
+                if part == "head":
+                    return True
+                if part == "modifier" and k < limit and k not in seen:
+                    seen.add(k)
+                    todo.append(k)
+        return False
+
+    def _part(self, word: str, so_far: str, first: bool) -> str:
+        """What ``actor_at`` makes of a token: ``head``, ``modifier`` or ``stop``.
+
+        Args:
+            word: the token.
+            so_far: the text from the name's start to the token's end.
+            first: whether the token would be the name's first.
+        """
+        if _COLLECTIVE_HINT.search(so_far):  # 各 + 地方: the tokens together may make a collective
+            return self._judge(word, so_far, first)
+        part = self._parts.get((word, first))
+        if part is None:
+            part = self._parts[(word, first)] = self._judge(word, so_far, first)
+        return part
+
+    def _judge(self, word: str, so_far: str, first: bool) -> str:
+        if word in _STOP_TOKENS and word not in _PREFIX_TOKENS or not _CJK.search(word) and not word.isalnum():
+            return "stop"
+        if is_head(word, self.lexicon) or not first and _COLLECTIVE_RE.fullmatch(so_far):
+            return "head"
+        if word not in _PREFIX_TOKENS and (self._tags.get(word) in _VERBAL_TAGS or self._verbal_prefix(word)) \
+                and not _COLLECTIVE_PREFIX.fullmatch(so_far):
+            return "stop"
+        if first and len(word) == 1 and word not in _PREFIX_TOKENS:
+            return "stop"
+        return "modifier"
 
     def _window(self, text: str, start: int, end: int) -> list[tuple[str, int, int]]:
         return [(w, start + a, start + b) for w, a, b in self._tok.tokenize(text[start:end], HMM=True)]
@@ -330,11 +394,14 @@ class ActorGrammar:
             start: offset where the list must begin.
             limit: offset the list may not run past.
         """
-        # Every actor ends with a head; a clause with no character that can end one within
-        # reach cannot open with an actor, and is not segmented at all.
-        if not self._head_end.search(text, start, min(limit, start + MAX_ACTOR_CHARS + 1)):
+        # Every actor ends with a head, and begins with a word that can open a name: a clause
+        # without both is not segmented at all (most clauses open with a verb or an adverb).
+        if not self._head_end.search(text, start, min(limit, start + MAX_ACTOR_CHARS + 1)) \
+                or not self.may_open(text, start):
             return [], start
-        toks = self.tokens(text, start, min(limit, start + 80))
+        # A list runs on only across 、/ and brackets: segment up to the clause's end.
+        stop = _CLAUSE_END.search(text, start, min(limit, start + 80))
+        toks = self.tokens(text, start, stop.start() if stop else min(limit, start + 80))
         actors: list[Span] = []
         i = 0
         end = start

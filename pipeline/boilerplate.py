@@ -22,6 +22,7 @@ import html as html_lib
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,24 +54,69 @@ _LATIN = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"[0-9０-９]")
 _PUNCT = re.compile(r"[，。、；：！？,.;:!?（）()“”《》]")
 _FINAL = re.compile(r"[。！？；.!?;…]$")
-_NAV = re.compile(r"首页\s*[>›»/]|当前位置|您的位置|您现在的位置|[>›»]\s*\S+\s*[>›»]|返回顶部|上一篇|下一篇|"
-                  r"网站地图|站内搜索|Home\s*[>|]|You are here")
-_SHARE = re.compile(r"分享到|分享至|打印本页|打印|关闭窗口|关闭本页|复制链接|收藏|【?字[体號号]\s*[:：]?\s*[大中小]|"
+class _AnyOf:
+    """Patterns searched one after the other as if they were one alternation.
+
+    ``re`` skips quickly to where a pattern's first character can match only
+    when every branch starts with a literal; one alternation that mixes in
+    anchors, classes or ``re.I`` is tried position by position, which on body
+    paragraphs is most of the cost of scoring lines.
+
+    Args:
+        patterns: the compiled patterns.
+    """
+
+    def __init__(self, *patterns: re.Pattern[str]):
+        self.patterns = patterns
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        for rx in self.patterns:
+            m = rx.search(text, pos, endpos)
+            if m:
+                return m
+        return None
+
+
+class _Latin:
+    """A case-insensitive pattern over Latin words, searched only in text that has a
+    Latin letter (``re.I`` makes ``re`` try every position of a Chinese paragraph).
+
+    Args:
+        rx: the compiled pattern.
+    """
+
+    def __init__(self, rx: re.Pattern[str]):
+        self.rx = rx
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.rx.search(text, pos, endpos) if _A_LETTER.search(text, pos, endpos) else None
+
+
+_A_LETTER = re.compile(r"[A-Za-z]")
+_NAV = _AnyOf(re.compile(r"首页\s*[>›»/]|当前位置|您的位置|您现在的位置|返回顶部|上一篇|下一篇|网站地图|站内搜索|"
+                         r"Home\s*[>|]|You are here"),
+              re.compile(r"[>›»]\s*\S+\s*[>›»]"))
+_SHARE = re.compile(r"分享到|分享至|打印本页|打印|关闭窗口|关闭本页|复制链接|收藏|【字[体號号]\s*[:：]?\s*[大中小]|"
+                    r"字[体號号]\s*[:：]?\s*[大中小]|"
                     r"浏览\s*[:：]?\s*\d+\s*次|阅读\s*[:：]?\s*\d+|点击\s*[:：]?\s*\d+|瀏覽|微信|微博|扫一扫|二维码|"
-                    r"Print|Share|E-?mail this|Font size")
+                    r"Print|Share|Email this|E-mail this|Font size")
 _CONTACT = re.compile(r"联系我们|聯繫我們|电话\s*[:：]|传真\s*[:：]|邮箱\s*[:：]|邮编\s*[:：]|地址\s*[:：]|電話|傳真|"
-                      r"E-?mail\s*[:：]|Tel\s*[:：]|Fax\s*[:：]|Contact us|[\w.]+@[\w.]+\.\w+")
-_COPY = re.compile(r"Copyright|©|版权所有|版權所有|ICP\s*备|ICP備|京ICP|备案号|公网安备|主办单位|承办单位|主辦|"
-                   r"技术支持|网站标识码|All rights reserved|免责声明|隐私", re.I)
+                      r"Email\s*[:：]|E-mail\s*[:：]|Tel\s*[:：]|Fax\s*[:：]|Contact us|"
+                      r"@[\w.]+\.\w+")  # an e-mail address (its @ first: a literal re can skip to)
+_COPY = _AnyOf(re.compile(r"©|版权所有|版權所有|备案号|公网安备|主办单位|承办单位|主辦|技术支持|网站标识码|免责声明|隐私|"
+                          r"ICP\s*备|ICP備"),
+               _Latin(re.compile(r"Copyright|ICP\s*备|ICP備|All rights reserved", re.I)))
 _LINKS = re.compile(r"相关链接|友情链接|热点栏目|热门栏目|热门|推荐内容|相关文章|相关新闻|相关阅读|延伸阅读|"
                     r"更多|赞助本站|学会链接|Related|More\b|Links\b")
-_LANG = re.compile(r"中文\s*\|\s*English|English\s*\|\s*中文|^EN$|^中文$|繁體|简体|^App\b|无障碍|手机版|English$")
+_LANG = _AnyOf(re.compile(r"中文\s*\|\s*English|English\s*\|\s*中文|繁體|简体|无障碍|手机版"),
+               re.compile(r"\A(?:EN\Z|中文\Z|App\b)"), re.compile(r"English\Z"))
 _IMG = re.compile(r"\.(?:jpe?g|png|gif|bmp|webp|svg)\b", re.I)
-_URL = re.compile(r"https?://|www\.", re.I)
+_URL = _Latin(re.compile(r"https?://|www\.", re.I))
 _EDIT = re.compile(r"\[编辑\]|\[編輯\]|\[edit\]", re.I)
-_META = re.compile(r"发布日期|發佈日期|发布时间|發布時間|成文日期|索\s*引\s*[号號]|主[题題]分[类類]|发文机关|發文機關|"
-                   r"发文字号|發文字號|^[标標]\s*[题題]\s*[:：]|^[时時]\s*效\s*[:：]|来源\s*[:：]|來源|作者\s*[:：]|"
-                   r"时间\s*[:：]\s*\d|Updated\s*:|Source\s*:|Editor\s*:|Date\s*:|^\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}")
+_META = _AnyOf(re.compile(r"发布日期|發佈日期|发布时间|發布時間|成文日期|索\s*引\s*[号號]|主[题題]分[类類]|发文机关|發文機關|"
+                          r"发文字号|發文字號|来源\s*[:：]|來源|作者\s*[:：]|时间\s*[:：]\s*\d|Updated\s*:|Source\s*:|"
+                          r"Editor\s*:|Date\s*:"),
+               re.compile(r"\A(?:[标標]\s*[题題]\s*[:：]|[时時]\s*效\s*[:：]|\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2})"))
 _META_LABEL = re.compile(r"^(?:索\s*引\s*[号號]|主\s*[题題]\s*分\s*[类類]|发\s*文\s*机\s*关|發\s*文\s*機\s*關|"
                          r"成\s*文\s*日\s*期|[标標]\s*[题題]|发\s*文\s*字\s*号|發\s*文\s*字\s*號|发\s*布\s*日\s*期|"
                          r"發\s*佈\s*日\s*期|[时時]\s*效|来\s*源|來\s*源|作\s*者|文\s*号|分\s*类)\s*[:：]?$")
@@ -79,9 +125,10 @@ _DATE_LINE = re.compile(r"^(?:\d{4}|[〇零一二三四五六七八九○]{4})\s
 _ORG_LINE = re.compile(r"^[\u4e00-\u9fff\s（）()]{2,20}(?:部|委|厅|局|办|办公厅|政府|院|会|室|署|处|中心|办公室)$")
 _MARKER = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|"
                      r"第[一二三四五六七八九十百\d]+[章节条]|\(?[a-z]\)|Sec(?:tion|\.)\s*\d)")
-_TITLE = re.compile(r"关于|關於|(?:通知|意见|决定|方案|办法|规划|规定|条例|纲要|任务|批复|复函|函|答复|通报|公告|"
-                    r"报告|请示|决议|命令|细则|预案|规则)$|^(?:Functions|Main responsibilities|"
-                    r"Notice|Opinions|Executive Order|Division of)")
+_TITLE = _AnyOf(re.compile(r"关于|關於"),
+                re.compile(r"(?:通知|意见|决定|方案|办法|规划|规定|条例|纲要|任务|批复|复函|函|答复|通报|公告|"
+                           r"报告|请示|决议|命令|细则|预案|规则)\Z"),
+                re.compile(r"\A(?:Functions|Main responsibilities|Notice|Opinions|Executive Order|Division of)"))
 _TITLE_END = re.compile(r"(?:通知|意见|决定|方案|办法|规划|规定|条例|纲要|批复|复函|函|答复|通报|公告|报告|请示|"
                         r"决议|命令|细则|预案|规则)(?:[（(].{1,20}[）)])?$")
 _DOC_NO = re.compile(r"〔\d{4}〕|\[\d{4}\]|第\s*\d+\s*号$")
@@ -100,7 +147,21 @@ FEATURES = [
 ]
 
 
+# Cues are looked for in a line's first characters only: they mark short lines, and
+# searching every body paragraph whole for them is most of the cost of scoring.
+_PROBE = 200
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
+_LATIN_RUN = re.compile(r"[A-Za-z]+")
+_DIGIT_RUN = re.compile(r"[0-9０-９]+")
+
+
+def _run_chars(rx: re.Pattern[str], text: str) -> int:
+    """How many characters of ``text`` the runs matched by ``rx`` cover."""
+    return sum(map(len, rx.findall(text)))
+
+
 def _cues(line: str) -> dict[str, float]:
+    line = line[:_PROBE]
     return {
         "nav": float(bool(_NAV.search(line))),
         "share": float(bool(_SHARE.search(line))),
@@ -128,7 +189,7 @@ def line_features(lines: list[str]) -> list[dict[str, float]]:
         counts[k] = counts.get(k, 0) + 1
     cues = [_cues(x) for x in lines]
     any_cue = [max(c.values()) for c in cues]
-    strong = [any(p.search(x) for p in _STRONG_FOOTER) and len(x) < 80 for x in lines]
+    strong = [len(x) < 80 and any(p.search(x) for p in _STRONG_FOOTER) for x in lines]
     lens = [len(k) for k in keys]
     out = []
     footer_seen = False
@@ -149,9 +210,9 @@ def line_features(lines: list[str]) -> list[dict[str, float]]:
             "final": float(bool(_FINAL.search(k))),
             "colon_end": float(k.endswith((":", "："))),
             "punct": min(1.0, 5 * len(_PUNCT.findall(head)) / hm),
-            "digit": len(_DIGIT.findall(head)) / hm,
-            "cjk": len(_CJK.findall(head)) / hm,
-            "latin": len(_LATIN.findall(head)) / hm,
+            "digit": _run_chars(_DIGIT_RUN, head) / hm,
+            "cjk": _run_chars(_CJK_RUN, head) / hm,
+            "latin": _run_chars(_LATIN_RUN, head) / hm,
             "nopunct_long": float(m >= 40 and not _PUNCT.search(k)),
             "pos": pos,
             "first3": float(i < 3),
@@ -159,7 +220,7 @@ def line_features(lines: list[str]) -> list[dict[str, float]]:
             "repeated": float(counts[k] > 1 and m >= 4),
             **cues[i],
             "after_meta_label": float(i > 0 and bool(cues[i - 1]["meta_label"])),
-            "pipes": float(bool(_PIPES.search(line))),
+            "pipes": float(bool(_PIPES.search(line, 0, _PROBE))),
             "date_line": float(bool(_DATE_LINE.match(k))),
             "org_line": float(bool(_ORG_LINE.match(k))),
             "marker": float(bool(_MARKER.match(k))),

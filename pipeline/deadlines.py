@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import functools
 import io
 import re
 import unicodedata
@@ -241,12 +242,21 @@ def _rules_for(lang: str) -> list[_Rule]:
 def find_deadlines(text: str, lang: str) -> list[DeadlineSpan]:
     """Deadline mentions in ``text``: sorted, non-overlapping, longest match.
 
+    A page's text is scanned once however many stages ask (the last few
+    page-sized results are kept).
+
     Args:
         text: the document text (Chinese already in simplified script).
         lang: ``zh`` or ``en`` (any ``zh-*``/``en-*`` tag); anything else runs both pattern sets.
     """
+    if len(text) >= 1000:
+        return list(_find_in_page(text, lang))
+    return list(_find(text, lang))
+
+
+def _find(text: str, lang: str) -> tuple[DeadlineSpan, ...]:
     if not text:
-        return []
+        return ()
     raw: list[tuple[int, int]] = []
     for rule in _rules_for(lang):
         for m in rule.pattern.finditer(text):
@@ -262,7 +272,10 @@ def find_deadlines(text: str, lang: str) -> list[DeadlineSpan]:
             if rule.title_guard and text[start].isupper() and _EN_TITLE_AFTER_RE.match(text, end):
                 continue
             raw.append((start, end))
-    return [DeadlineSpan(text[s:e], s, e) for s, e in _select(raw)]
+    return tuple(DeadlineSpan(text[s:e], s, e) for s, e in _select(raw))
+
+
+_find_in_page = functools.lru_cache(maxsize=4)(_find)
 
 
 # --------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import BinaryFile, EmptyFile, UndecodableFile, UnsupportedFormat
 
 __all__ = ["Decoded", "decode_bytes", "looks_like_html", "plausibility"]
@@ -60,6 +62,8 @@ _COMMON_HANZI = (
     "龙"
 )
 _COMMON_SET = frozenset(_COMMON_HANZI)
+_COMMON_TABLE = np.zeros(0x10000, dtype=bool)
+_COMMON_TABLE[[ord(ch) for ch in _COMMON_SET]] = True
 
 # Magic numbers of formats that are not pages: (prefix, what it looks like).
 _MAGIC: list[tuple[bytes, str]] = [
@@ -107,13 +111,6 @@ _HTML_TAG = re.compile(
     re.I)
 # Controls we delete (keep \t \n \r \f; \r is handled by the line-end cleaning).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_BAD = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff]")
-_ASCII_OK = re.compile(r"[\x20-\x7e\t\n\r\f]")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_CJK_PUNCT = re.compile(r"[\u2000-\u206f\u3000-\u303f\uff00-\uffef]")
-_LATIN1_LETTER = re.compile(r"[\u00a0-\u00ff]")
-_RARE_BLOCKS = re.compile(
-    r"[\u0100-\u02ff\u0370-\u1fff\u2e80-\u2fff\u3100-\u33ff\u3400-\u4dbf\ua000-\ud7ff\uf900-\ufaff]")
 _CANDIDATES = ["utf-8", "gb18030", "cp950", "big5hkscs", "cp1252"]
 _SAMPLE_CHARS = 60_000
 _SAMPLE_BYTES = 128 * 1024
@@ -130,16 +127,27 @@ def plausibility(text: str) -> float:
     n = len(sample)
     if n == 0:
         return 0.0
-    cjk = _CJK.findall(sample)
-    common = sum(1 for ch in cjk if ch in _COMMON_SET)
+    c = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+    def within(lo: int, hi: int) -> np.ndarray:
+        return (c >= lo) & (c <= hi)
+
+    cjk = within(0x4E00, 0x9FFF)
+    common = int(_COMMON_TABLE[np.where(cjk, c, 0)].sum())
+    ascii_ok = within(0x20, 0x7E) | (c == 9) | (c == 10) | (c == 12) | (c == 13)
+    punct = within(0x2000, 0x206F) | within(0x3000, 0x303F) | within(0xFF00, 0xFFEF)
+    rare = (within(0x100, 0x2FF) | within(0x370, 0x1FFF) | within(0x2E80, 0x2FFF) | within(0x3100, 0x33FF)
+            | within(0x3400, 0x4DBF) | within(0xA000, 0xD7FF) | within(0xF900, 0xFAFF))
+    bad = (within(0, 8) | (c == 0xB) | within(0xE, 0x1F) | within(0x7F, 0x9F) | within(0xE000, 0xF8FF)
+           | (c == 0xFFFD) | within(0xF0000, 0x10FFFF))
     score = (
-        len(_ASCII_OK.findall(sample))
+        int(ascii_ok.sum())
         + common
-        + 0.3 * (len(cjk) - common)
-        + len(_CJK_PUNCT.findall(sample))
-        + 0.5 * len(_LATIN1_LETTER.findall(sample))
-        - 0.5 * len(_RARE_BLOCKS.findall(sample))
-        - 5.0 * len(_BAD.findall(sample))
+        + 0.3 * (int(cjk.sum()) - common)
+        + int(punct.sum())
+        + 0.5 * int(within(0xA0, 0xFF).sum())
+        - 0.5 * int(rare.sum())
+        - 5.0 * int(bad.sum())
     )
     return score / n
 

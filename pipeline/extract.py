@@ -5,8 +5,6 @@ Per-process set-up (lexicon, jieba, OpenCC, alias table, scorer) happens once in
 """
 from __future__ import annotations
 
-import functools
-from dataclasses import asdict
 from typing import Any
 
 from .actors import ActorGrammar, normalize_actor, read_aliases
@@ -14,19 +12,9 @@ from .confidence import Scorer, featurize
 from .deadlines import find_deadlines, normalize_deadline
 from .extract_en import extract_en
 from .extract_zh import ChineseExtractor
+from .normalize import to_simplified
 from .provisions import provision_at
 from .schemas import Candidate, Document, Mention
-
-
-@functools.lru_cache(maxsize=1)
-def to_simplified():
-    """OpenCC's traditional -> simplified converter (length-preserving), built once."""
-    import opencc
-
-    try:
-        return opencc.OpenCC("t2s").convert
-    except Exception:  # the official binding also accepts the config file name
-        return opencc.OpenCC("t2s.json").convert
 
 
 class Extractor:
@@ -47,7 +35,7 @@ class Extractor:
         self.grammar = ActorGrammar(cfg["lexicon"])
         self.zh = ChineseExtractor(self.grammar)
         self.aliases = read_aliases(cfg["aliases"])
-        self.t2s = to_simplified()
+        self.t2s = to_simplified
         self.scorer = scorer if scorer is not None else Scorer.load(cfg["scorer"])
         self._params = params
         self._proposers: dict[str, Any] = {}
@@ -91,7 +79,7 @@ class Extractor:
         headings = _headings(doc)
         rows: list[dict[str, Any]] = []
         for n, c in enumerate(cands):
-            cd = asdict(c)
+            cd = dict(vars(c))  # flat fields: no need for asdict's deep copies
             feats = featurize(cd, doc.title or "", headings.get(c.provision_id, ""))
             due = None
             if c.deadline:

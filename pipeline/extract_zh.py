@@ -95,6 +95,8 @@ class ChineseExtractor:
         out: list[Candidate] = []
         claimed = _Claims()
         self._sentence_ends = [m.start() for m in _SENTENCE_END.finditer(view)]
+        self._deadlines = find_deadlines(view, "zh")
+        self._deadline_starts = [d.start for d in self._deadlines]
         out += self._tables(paragraphs, claimed)
         out += self._tags(paragraphs, claimed)
         out += self._role_lines(paragraphs, claimed)
@@ -135,10 +137,15 @@ class ChineseExtractor:
         return min(self._sentence_ends[i], limit) if i < len(self._sentence_ends) else limit
 
     def _first_deadline(self, start: int, end: int) -> tuple[int, int] | None:
-        for d in find_deadlines(self._view[start:end], "zh"):
-            if _FREQUENCY.fullmatch(d.text):
+        # The page's deadlines are found once (in context, so a slice boundary cannot cut
+        # one short): those that lie inside [start, end) are the candidates.
+        i = bisect.bisect_left(self._deadline_starts, start)
+        for d in self._deadlines[i:]:
+            if d.start >= end:
+                break
+            if d.end > end or _FREQUENCY.fullmatch(d.text):
                 continue  # 每月召开一次: how often, not by when
-            return start + d.start, start + d.end
+            return d.start, d.end
         return None
 
     # -- 0. task tables ---------------------------------------------------------------------
@@ -479,6 +486,7 @@ class ChineseExtractor:
 _PREDICATE_START = re.compile(r"(?!和|与|及(?!时)|等|是|在|于)[\u4e00-\u9fff《“]")
 _QUOTE_OPEN = "“‘《(（「『"
 _QUOTE_CLOSE = "”’》)）」』"
+_CLAUSE_MARK = re.compile("[" + re.escape(_QUOTE_OPEN + _QUOTE_CLOSE) + "，,：:。！？!?；;]")
 
 
 def _clauses(view: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -486,13 +494,14 @@ def _clauses(view: str, start: int, end: int) -> list[tuple[int, int]]:
     out = []
     depth = 0
     clause_start = start
-    for pos in range(start, end):
-        ch = view[pos]
+    for m in _CLAUSE_MARK.finditer(view, start, end):
+        ch = m.group()
         if ch in _QUOTE_OPEN:
             depth += 1
         elif ch in _QUOTE_CLOSE:
             depth = max(0, depth - 1)
-        elif depth == 0 and ch in "，,：:。！？!?；;":
+        elif depth == 0:
+            pos = m.start()
             out.append((clause_start, pos))
             clause_start = pos + 1
     if clause_start < end:
@@ -607,8 +616,13 @@ class _Claims:
     def covers(self, pos: int) -> bool:
         # Claims are tasks and paragraphs: they barely nest, so the few spans starting
         # last before ``pos`` are the only ones that can contain it.
+        if not self.spans:
+            return False
         i = bisect.bisect_right(self.spans, (pos, float("inf")))
-        return any(s <= pos < e for s, e in self.spans[max(0, i - 8):i])
+        for s, e in self.spans[max(0, i - 8):i]:
+            if s <= pos < e:
+                return True
+        return False
 
     def first_start_in(self, lo: int, hi: int) -> int | None:
         """The first claimed span starting strictly between ``lo`` and ``hi``."""

@@ -15,9 +15,12 @@ its publication date (发布日期, ``Updated:``, the Federal Register header).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+
+import numpy as np
+
+from .normalize import opencc_converter, to_simplified
 
 __all__ = [
     "extract_metadata", "detect_lang", "detect_script", "parse_date",
@@ -52,7 +55,20 @@ _NEXT_FIELD = re.compile(rf"[ \t\u3000]+(?:{_FIELD_NAMES})\s*[:：]|[ \t\u3000]{
 
 
 def _field(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:^|(?<=[\s|]))(?:{name})[ \t\u3000]*[:：][ \t\u3000]*\n?[ \t\u3000\n]*(?=\S)")
+    # No look-behind in front (the start of a line or a blank or a bar must precede the
+    # name: see _field_matches): the name's first characters then let re skip ahead fast.
+    return re.compile(rf"(?:{name})[ \t\u3000]*[:：][ \t\u3000]*\n?[ \t\u3000\n]*(?=\S)")
+
+
+def _field_matches(rx: re.Pattern[str], simp: str) -> Iterable[re.Match[str]]:
+    """The matches of a ``_field`` pattern that start a line or follow a blank or a bar."""
+    pos = 0
+    while (m := rx.search(simp, pos)) is not None:
+        if m.start() == 0 or simp[m.start() - 1].isspace() or simp[m.start() - 1] == "|":
+            yield m
+            pos = max(m.end(), m.start() + 1)
+        else:
+            pos = m.start() + 1
 
 
 _F_ISSUER = _field(r"发\s*文\s*机\s*关|发\s*布\s*机\s*[构关]|发\s*文\s*单\s*位")
@@ -68,6 +84,9 @@ _CLOSE = "〕\\]］)）】"
 _DOCNO = re.compile(
     rf"([{_CJK}]{{1,10}})\s*[{_OPEN}]\s*((?:19|20)\d{{2}})\s*[{_CLOSE}]\s*(第?\s*\d{{1,5}})\s*[号號]")
 _DECREE = re.compile(rf"(?:中华人民共和国)?([{_CJK}]{{2,12}})令\s*(?:[（(]?\s*(\d{{4}})\s*年?\s*[)）]?\s*)?第\s*(\d{{1,5}})\s*号")
+_DECREE_LINE = re.compile(rf"(?:中华人民共和国)?([{_CJK}]{{2,12}})令")
+_DOCNO_ANCHOR = re.compile(rf"[{_OPEN}]\s*(?:19|20)\d{{2}}\s*[{_CLOSE}]")
+_DECREE_ANCHOR = re.compile(r"令\s*(?:[（(]?\s*\d{4}\s*年?\s*[)）]?\s*)?第")
 _DOCNO_EN = re.compile(r"\b([A-Z][A-Za-z]*\.(?:\s?[A-Z][A-Za-z]*\.)*)\s*[\[(〔]\s*((?:19|20)\d{2})\s*[\])〕]\s*No\.\s*(\d{1,5})")
 _EO = re.compile(r"\bExecutive\s+Order\s+(?:No\.\s*)?(\d{4,5})\b")
 _EO_OF = re.compile(r"\bExecutive\s+Order\s+(?:No\.\s*)?\d{4,5}\s+of\s+([A-Z][a-z]+\.?\s+\d{1,2},\s*\d{4})")
@@ -96,22 +115,8 @@ _EN_ISSUED = re.compile(r"^(?:The\s+)?(.{3,80}?)\s+(?:has\s+|have\s+)?(?:release
 _PUNCT_IN = re.compile(r"[，。；：:;,！？!?“”\"]")
 
 
-@functools.lru_cache(maxsize=2)
-def _opencc(config: str) -> Callable[[str], str] | None:
-    try:
-        import opencc
-    except ImportError:  # pragma: no cover - opencc is a hard dependency, but stay usable without it
-        return None
-    return opencc.OpenCC(config).convert
-
-
-def _to_simplified(text: str) -> str:
-    """``text`` in simplified script, same length (falls back to ``text`` if a conversion changed length)."""
-    conv = _opencc("t2s")
-    if conv is None:
-        return text
-    out = conv(text)
-    return out if len(out) == len(text) else text
+_opencc = opencc_converter
+_to_simplified = to_simplified
 
 
 # ======================================================================= dates
@@ -176,7 +181,7 @@ def parse_date(text: str) -> dt.date | None:
 
 def _field_value(raw: str, simp: str, rx: re.Pattern[str]) -> str | None:
     """The value after the first ``label:`` matched by ``rx`` in ``simp``, sliced from ``raw``."""
-    for m in rx.finditer(simp):
+    for m in _field_matches(rx, simp):
         start = m.end()
         stop = _NEXT_FIELD.search(simp, start)
         end = stop.start() if stop else len(simp)
@@ -188,8 +193,24 @@ def _field_value(raw: str, simp: str, rx: re.Pattern[str]) -> str | None:
 
 # ============================================================== doc numbers
 
+def _finditer_near(rx: re.Pattern[str], anchor: re.Pattern[str], text: str, back: int,
+                   ahead: int) -> Iterable[re.Match[str]]:
+    """``rx.finditer(text)``, searched only around the matches of ``anchor``: a part every
+    match of ``rx`` contains, at most ``back`` characters after the match's start and
+    ``ahead`` before its end.  Patterns that open with a repeated character class (the
+    issuer's name of a doc number) are slow to search along a whole page."""
+    last = 0
+    for a in anchor.finditer(text):
+        if a.start() < last:
+            continue
+        m = rx.search(text, max(last, a.start() - back), a.end() + ahead)
+        if m:
+            yield m
+            last = m.end()
+
+
 def _doc_numbers(text: str, simp: str) -> Iterable[tuple[int, str]]:
-    for m in _DOCNO.finditer(simp):
+    for m in _finditer_near(_DOCNO, _DOCNO_ANCHOR, simp, 40, 40):
         # The prefix is the issuing body's abbreviation: keep at most the CJK run
         # after the last function word that cannot be part of one.
         prefix_start = m.start(1)
@@ -199,7 +220,7 @@ def _doc_numbers(text: str, simp: str) -> Iterable[tuple[int, str]]:
         if prefix_start >= m.end(1):
             continue
         yield prefix_start, re.sub(r"\s+", "", text[prefix_start:m.end()])
-    for m in _DECREE.finditer(simp):
+    for m in _finditer_near(_DECREE, _DECREE_ANCHOR, simp, 40, 40):
         body, year, num = m.group(1), m.group(2), m.group(3)
         body_raw = text[m.start(1):m.end(1)]
         if body == "国务院":
@@ -387,9 +408,9 @@ def find_issuer(raw: str, body: str, title: str | None, lang: str) -> str | None
                 return re.sub(r"^the\s+", "", m.group(1), flags=re.I)
         return None
     for text in (body, raw):
-        for _, line in _lines_with_offsets(text)[:30]:
-            s = _to_simplified(line.strip())
-            m = re.fullmatch(rf"(?:中华人民共和国)?([{_CJK}]{{2,12}})令", s)
+        simp = _to_simplified(text)  # one conversion of the page: OpenCC is slow per call
+        for (_, line), (_, s) in zip(_lines_with_offsets(text)[:30], _lines_with_offsets(simp)[:30]):
+            m = _DECREE_LINE.fullmatch(s.strip())
             if m:
                 return line.strip()[m.start(1):m.end(1)]
     from_title = _issuer_from_title(title)
@@ -479,9 +500,20 @@ def detect_lang(text: str) -> str:
         text: the cleaned text.  A CJK character counts as much as an English
             word (about five letters).
     """
-    cjk = len(_CJK_RE.findall(text))
-    latin = len(_LATIN_RE.findall(text))
+    cjk, latin = _count_cjk_latin(text)
     return "zh" if cjk > 0 and cjk * 5 >= latin else "en"
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def _count_cjk_latin(text: str) -> tuple[int, int]:
+    """How many CJK characters (``_CJK``) and ASCII letters ``text`` has."""
+    c = _codes(text)
+    cjk = ((c >= 0x3400) & (c <= 0x4DBF)) | ((c >= 0x4E00) & (c <= 0x9FFF)) | ((c >= 0xF900) & (c <= 0xFAFF))
+    latin = ((c >= 0x41) & (c <= 0x5A)) | ((c >= 0x61) & (c <= 0x7A))
+    return int(cjk.sum()), int(latin.sum())
 
 
 def detect_script(text: str, lang: str | None = None) -> str:
@@ -498,13 +530,15 @@ def detect_script(text: str, lang: str | None = None) -> str:
     lang = lang or detect_lang(text)
     if lang != "zh":
         return "latn"
-    t2s, s2t = _opencc("t2s"), _opencc("s2t")
-    if t2s is None or s2t is None:
+    s2t = _opencc("s2t")
+    if s2t is None:
         return "hans"
-    sample = "".join(_CJK_RE.findall(text))[:20000]
-    simp, trad = t2s(sample), s2t(sample)
-    n_trad = sum(a != b for a, b in zip(sample, simp))
-    n_simp = sum(a != b for a, b in zip(sample, trad))
+    # Both conversions keep length: count the positions each one changes in the first
+    # 3,000 characters (enough to tell; the page's t2s view is memoised for extraction).
+    sample = text[:3000]
+    codes = _codes(sample)
+    n_trad = int((_codes(to_simplified(text)[:3000]) != codes).sum())
+    n_simp = int((_codes(s2t(sample)) != codes).sum())
     return "hant" if n_trad > n_simp else "hans"
 
 

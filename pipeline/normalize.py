@@ -19,9 +19,11 @@ offsets into ``documents.text`` quote the page faithfully).
 """
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
-__all__ = ["normalize_text", "join_broken_lines"]
+__all__ = ["normalize_text", "join_broken_lines", "to_simplified", "opencc_converter"]
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _BLANK = " \t\u3000\u00a0\u2002\u2003\u2009\u200b"
@@ -144,3 +146,43 @@ def normalize_text(text: str) -> str:
     lines = [_clean_line(x) for x in text.split("\n")]
     out = "\n".join(join_broken_lines(lines)).strip("\n")
     return _BLANK_RUNS.sub("\n\n", out)
+
+
+@functools.lru_cache(maxsize=2)
+def opencc_converter(config: str) -> Callable[[str], str] | None:
+    """OpenCC's converter for a configuration (``t2s``, ``s2t``), built once per process.
+
+    Args:
+        config: the OpenCC configuration name.
+    """
+    try:
+        import opencc
+    except ImportError:  # pragma: no cover - opencc is a hard dependency, but stay usable without it
+        return None
+    try:
+        return opencc.OpenCC(config).convert
+    except Exception:  # the official binding also accepts the config file name
+        return opencc.OpenCC(f"{config}.json").convert
+
+
+def to_simplified(text: str) -> str:
+    """``text`` in simplified script, same length (``text`` itself if a conversion changed length).
+
+    Page-sized strings are memoised: metadata and extraction of one page
+    convert the same texts, and Python keeps a string's hash once computed.
+
+    Args:
+        text: any text.
+    """
+    return _convert_page(text) if len(text) >= 256 else _convert(text)
+
+
+def _convert(text: str) -> str:
+    conv = opencc_converter("t2s")
+    if conv is None:
+        return text
+    out = conv(text)
+    return out if len(out) == len(text) else text
+
+
+_convert_page = functools.lru_cache(maxsize=8)(_convert)

@@ -248,10 +248,13 @@ def _inline_candidates(text: str, start: int, end: int, lang: str) -> dict[str, 
     found: dict[str, list[_Label]] = {}
     rx = _ZH_INLINE if lang == "zh" else _EN_INLINE
     for m in rx.finditer(text, start, end):
-        before = text[start:m.start()].rstrip()
+        k = m.start()  # the end of what precedes the label, white space skipped
+        while k > start and text[k - 1].isspace():
+            k -= 1
+        before = text[max(start, k - 2):k]  # its last two characters are all that is looked at
         if before and before[-1] not in _INLINE_BEFORE and (lang == "zh" or before[-1].isalnum()):
             continue
-        if lang == "en" and before and m.start() == len(before) + start:
+        if lang == "en" and before and m.start() == k:
             continue  # "(a)" glued to the previous word
         nxt = text[m.end():m.end() + 1]
         if lang == "zh":

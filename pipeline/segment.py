@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import marshal
 import os
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -45,15 +47,58 @@ def jieba_tokenizer(lexicon: str):
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    # jieba reads its cache with marshal: keep it in a folder only this user can write.
+    # jieba keeps its cache in marshal format: keep it in a folder only this user can write.
     CACHE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     tok = jieba.Tokenizer()
     tok.tmp_dir = str(CACHE_DIR)
     tok.cache_file = str(CACHE_DIR / "jieba.cache")
+    cache = Path(tok.cache_file)
+    if _private(cache):
+        try:
+            # What initialize() does with its cache, three times faster: marshal.load on a
+            # file object reads it piece by piece, marshal.loads takes the bytes at once.
+            tok.FREQ, tok.total = marshal.loads(cache.read_bytes())
+            tok.initialized = True
+        except (OSError, EOFError, ValueError, TypeError):
+            pass  # a broken cache: initialize() rebuilds it
+    elif cache.exists():
+        # jieba reads its cache with marshal: one that others could have written is
+        # never read; the dictionary is loaded from scratch into a cache of our own.
+        tok.cache_file = str(Path(tempfile.mkdtemp(prefix="obligations-jieba-")) / "jieba.cache")
     tok.initialize()
     for name in read_lexicon(lexicon):
         tok.add_word(name, freq=max(tok.suggest_freq(name, tune=False), 10_000), tag=BODY_TAG)
     return tok
+
+
+@functools.lru_cache(maxsize=1)
+def word_tags() -> dict[str, str]:
+    """jieba's dictionary part-of-speech tags, word -> tag, read once per process.
+
+    Read straight from jieba's ``dict.txt``: importing ``jieba.posseg`` does the
+    same and more, at about twice the cost.
+    """
+    import jieba
+
+    tags: dict[str, str] = {}
+    with Path(jieba.__file__).with_name("dict.txt").open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 3:
+                tags[parts[0]] = parts[2]
+    return tags
+
+
+def _private(path: Path) -> bool:
+    """Whether a file and its folder belong to this user and nobody else can write them."""
+    try:
+        for p in (path, path.parent):
+            st = p.stat()
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return False
+    except OSError:
+        return False
+    return True
 
 
 def hanlp_tokenizer(model_dir: str) -> Callable[[str], list[str]]:

@@ -24,3 +24,32 @@ def test_read_lexicon_skips_comments(tmp_path):
     lex = tmp_path / "lex.txt"
     lex.write_text("# a comment\n\n调宣部\n计财部 nt\n", encoding="utf-8")
     assert segment.read_lexicon(lex) == ["调宣部", "计财部"]
+
+
+def test_a_cache_others_can_write_is_never_read(tmp_path, monkeypatch):
+    import marshal
+    import os
+
+    import jieba
+
+    cache = tmp_path / "jieba.cache"
+    cache.write_bytes(marshal.dumps(({"毒": 1, "国家": 10}, 11)))
+    os.chmod(tmp_path, 0o777)  # anyone could have put this file here
+    monkeypatch.setattr(segment, "CACHE_DIR", tmp_path)
+
+    def fresh(self, dictionary=None):  # what jieba builds from its dictionary, in small
+        if not self.initialized:
+            self.FREQ, self.total, self.initialized = {"国家": 10}, 10, True
+
+    monkeypatch.setattr(jieba.Tokenizer, "initialize", fresh)
+    segment.jieba_tokenizer.cache_clear()
+    try:
+        tok = segment.jieba_tokenizer(load_params()["extract"]["lexicon"])
+        assert "毒" not in tok.FREQ
+        assert tok.cache_file != str(cache)
+        os.chmod(tmp_path, 0o700)
+        segment.jieba_tokenizer.cache_clear()
+        tok = segment.jieba_tokenizer(load_params()["extract"]["lexicon"])
+        assert "毒" in tok.FREQ  # a private cache is read
+    finally:
+        segment.jieba_tokenizer.cache_clear()
