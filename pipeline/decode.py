@@ -196,10 +196,13 @@ def _utf16_without_bom(data: bytes, head: bytes) -> tuple[str, str] | None:
     return None
 
 
+_CONTROL_BYTES = bytes((*range(1, 9), 11, *range(14, 27), *range(28, 32)))
+
+
 def _binary_reason(head: bytes) -> str | None:
     n = len(head)
     nul = head.count(0)
-    ctrl = sum(head.count(b) for b in (*range(1, 9), 11, *range(14, 27), *range(28, 32)))
+    ctrl = n - len(head.translate(None, _CONTROL_BYTES))
     if nul / n > 0.01 or ctrl / n > 0.02:
         return (f"{nul} NUL and {ctrl} control bytes in the first {n} bytes: "
                 "this is not a text or HTML page")

@@ -18,9 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-import numpy as np
-
-from .normalize import opencc_converter, to_simplified
+from .normalize import changed_by, code_points, opencc_converter, to_simplified
 
 __all__ = [
     "extract_metadata", "detect_lang", "detect_script", "parse_date",
@@ -504,13 +502,9 @@ def detect_lang(text: str) -> str:
     return "zh" if cjk > 0 and cjk * 5 >= latin else "en"
 
 
-def _codes(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-
-
 def _count_cjk_latin(text: str) -> tuple[int, int]:
     """How many CJK characters (``_CJK``) and ASCII letters ``text`` has."""
-    c = _codes(text)
+    c = code_points(text)
     cjk = ((c >= 0x3400) & (c <= 0x4DBF)) | ((c >= 0x4E00) & (c <= 0x9FFF)) | ((c >= 0xF900) & (c <= 0xFAFF))
     latin = ((c >= 0x41) & (c <= 0x5A)) | ((c >= 0x61) & (c <= 0x7A))
     return int(cjk.sum()), int(latin.sum())
@@ -524,21 +518,17 @@ def detect_script(text: str, lang: str | None = None) -> str:
         lang: its language, if known (``detect_lang`` otherwise).
 
     Counts the characters that OpenCC's ``t2s`` changes (traditional forms)
-    against those ``s2t`` changes (simplified forms); both conversions keep
-    length, so positions compare one to one.
+    against those ``s2t`` changes (simplified forms), each character on its
+    own (a table look-up: converting the page itself is slow).
     """
     lang = lang or detect_lang(text)
     if lang != "zh":
         return "latn"
-    s2t = _opencc("s2t")
-    if s2t is None:
+    if _opencc("s2t") is None:
         return "hans"
-    # Both conversions keep length: count the positions each one changes in the first
-    # 3,000 characters (enough to tell; the page's t2s view is memoised for extraction).
-    sample = text[:3000]
-    codes = _codes(sample)
-    n_trad = int((_codes(to_simplified(text)[:3000]) != codes).sum())
-    n_simp = int((_codes(s2t(sample)) != codes).sum())
+    codes = code_points(text[:20000])
+    n_trad = int(changed_by("t2s")[codes].sum())
+    n_simp = int(changed_by("s2t")[codes].sum())
     return "hant" if n_trad > n_simp else "hans"
 
 

@@ -23,7 +23,9 @@ import functools
 import re
 from collections.abc import Callable
 
-__all__ = ["normalize_text", "join_broken_lines", "to_simplified", "opencc_converter"]
+import numpy as np
+
+__all__ = ["normalize_text", "join_broken_lines", "to_simplified", "opencc_converter", "changed_by", "code_points"]
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _BLANK = " \t\u3000\u00a0\u2002\u2003\u2009\u200b"
@@ -33,7 +35,7 @@ _LETTER_SPACED = re.compile(
 _BLANKS = re.compile(rf"[{_BLANK}]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
-_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
 _ZH_FINAL = tuple("。！？；：…!?;:")
 _ZH_OPEN_END = tuple("，、,（(《“「『【〔")
 _ZH_CLAUSE = re.compile(r"[，、,；;]")
@@ -60,7 +62,7 @@ def _clean_line(line: str) -> str:
 
 
 def _is_zh(line: str) -> bool:
-    cjk = len(_CJK_CHAR.findall(line[:200]))
+    cjk = sum(map(len, _CJK_RUN.findall(line, 0, 200)))
     return cjk >= 2 and cjk >= 0.2 * min(len(line), 200)
 
 
@@ -181,8 +183,42 @@ def _convert(text: str) -> str:
     conv = opencc_converter("t2s")
     if conv is None:
         return text
+    if not changed_by("t2s")[code_points(text)].any():
+        # Phrase rules only rewrite sequences holding a character t2s changes on its own:
+        # without one, the text converts to itself (most simplified pages, at a fraction of the cost).
+        return text
     out = conv(text)
     return out if len(out) == len(text) else text
 
 
 _convert_page = functools.lru_cache(maxsize=8)(_convert)
+
+
+@functools.lru_cache(maxsize=2)
+def changed_by(config: str) -> np.ndarray:
+    """A table over all code points: True for the characters an OpenCC conversion
+    (``t2s``, ``s2t``) changes when they stand alone.
+
+    Args:
+        config: the OpenCC configuration name.
+    """
+    conv = opencc_converter(config)
+    table = np.zeros(0x110000, dtype=bool)
+    chars = [chr(c) for c in range(0x2000, 0x10000) if not 0xD800 <= c <= 0xDFFF] + \
+        [chr(c) for c in range(0x20000, 0x2FA20)]  # the supplementary ideograph planes
+    if conv is not None:
+        out = conv("\n".join(chars)).split("\n")
+        if len(out) == len(chars):
+            table[[ord(c) for c, o in zip(chars, out) if c != o]] = True
+        else:  # cannot tell character by character: treat every character as changed
+            table[:] = True
+    return table
+
+
+def code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` as an array (for counting characters by table look-up).
+
+    Args:
+        text: any text.
+    """
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")

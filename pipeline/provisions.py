@@ -38,8 +38,10 @@ the whole document, so sorting the ids gives document order, which
 """
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .schemas import Provision
@@ -77,6 +79,7 @@ _EN_HEADING = {"chapter": 0, "article": 1, "section": 2}
 
 # --------------------------------------------------------------- inline labels
 _INLINE_BEFORE = set(":：;；。.，,！？!?、—")
+_ZH_LABEL_SLOT = re.compile(r"[:：;；。.，,！？!?、—]\s*")
 _ZH_INLINE = re.compile(
     r"(?P<ar>(?P<open>[（(])?(?P<arn>\d{1,2})(?!\d)(?P<close>[)）]|[.．、](?![\d.．]))?)"
     rf"|(?P<zp>[（(](?P<zpn>[{_ZH_NUMERALS}]{{1,3}})[）)])"
@@ -243,11 +246,31 @@ def _blocks(text: str, lang: str) -> list[tuple[int, int, _Label | None]]:
 
 # ============================================================ inline labels
 
+def _label_matches(text: str, start: int, end: int, lang: str) -> Iterator[re.Match[str]]:
+    """Matches of the inline-label pattern in ``text[start:end]``.  A Chinese label
+    counts only at the start or after punctuation, so the pattern is tried just
+    there: searched along the whole text, its optional bracket in front makes
+    ``re`` try every position."""
+    if lang != "zh":
+        yield from _EN_INLINE.finditer(text, start, end)
+        return
+    first = start
+    while first < end and text[first].isspace():
+        first += 1
+    last = start
+    for p in itertools.chain((first,), (m.end() for m in _ZH_LABEL_SLOT.finditer(text, start, end))):
+        if p < last:
+            continue
+        m = _ZH_INLINE.match(text, p, end)
+        if m:
+            yield m
+            last = m.end()
+
+
 def _inline_candidates(text: str, start: int, end: int, lang: str) -> dict[str, list[_Label]]:
     """Inline labels in ``text[start:end]`` by family, each at the start or after punctuation."""
     found: dict[str, list[_Label]] = {}
-    rx = _ZH_INLINE if lang == "zh" else _EN_INLINE
-    for m in rx.finditer(text, start, end):
+    for m in _label_matches(text, start, end, lang):
         k = m.start()  # the end of what precedes the label, white space skipped
         while k > start and text[k - 1].isspace():
             k -= 1
