@@ -13,7 +13,8 @@ b. ``obligations extract`` with ``--jobs 1`` and ``--jobs 2`` (fresh result
 c. an incremental re-run after one page changed (the cache from b),
 
 and writes MB/s, the ratio extract/jieba, the 1 -> 2 process speed-up, peak
-RSS and the incremental time to a JSON file.  Ratios, not absolute times, are
+memory of the process tree (RSS summed, and PSS, which counts the pages forked
+workers share once) and the incremental time to a JSON file.  Ratios, not absolute times, are
 what to compare across machines.
 
     python benchmarks/bench.py --mb 8 --mb 200 --out benchmarks/results.json
@@ -63,9 +64,25 @@ print(json.dumps({"seconds": total, "bytes": n_bytes}))
 """
 
 
-def run_tree(cmd: list[str], cwd: Path, interval: float = 0.05) -> tuple[float, float, int, float]:
+def _tree_memory(procs: list[psutil.Process]) -> tuple[int, int]:
+    """Summed RSS and PSS (bytes) of processes.  Forked workers share the pages they
+    inherited: RSS counts those once per process, PSS splits them between the sharers."""
+    rss = pss = 0
+    for p in procs:
+        if not p.is_running():
+            continue
+        try:
+            info = p.memory_full_info()
+        except (psutil.AccessDenied, AttributeError):
+            info = p.memory_info()
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss, pss
+
+
+def run_tree(cmd: list[str], cwd: Path, interval: float = 0.05) -> tuple[float, float, int, float, float]:
     """Run a command; its wall time, the peak RSS (MB) of its process tree, its exit code,
-    and the CPU seconds of the tree (user + system, all processes).
+    the CPU seconds of the tree (user + system, all processes) and its peak PSS (MB).
 
     Args:
         cmd: the command.
@@ -78,11 +95,11 @@ def run_tree(cmd: list[str], cwd: Path, interval: float = 0.05) -> tuple[float, 
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ps = psutil.Process(proc.pid)
-    peak = 0
+    peak = peak_pss = 0
     while proc.poll() is None:
         try:
-            procs = [ps, *ps.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+            rss, pss = _tree_memory([ps, *ps.children(recursive=True)])
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         except psutil.Error:
             pass
         time.sleep(interval)
@@ -92,7 +109,7 @@ def run_tree(cmd: list[str], cwd: Path, interval: float = 0.05) -> tuple[float, 
         print(err, file=sys.stderr)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, peak / 1e6, proc.returncode, cpu
+    return wall, peak / 1e6, proc.returncode, cpu, peak_pss / 1e6
 
 
 def snapshot(work: Path) -> Path:
@@ -159,11 +176,11 @@ def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang:
         cache = work / f"cache-{lang}{mb:g}-j{n}"
         shutil.rmtree(cache, ignore_errors=True)
         load = os.getloadavg()[0]
-        wall, peak, rc, cpu = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs", str(n),
-                                               "--cache-dir", str(cache)], src)
+        wall, peak, rc, cpu, pss = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs",
+                                                    str(n), "--cache-dir", str(cache)], src)
         res["extract"][f"jobs{n}"] = {"seconds": round(wall, 2), "mb_s": round(size_mb / wall, 3),
-                                      "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak), "exit": rc,
-                                      "load_avg_before": round(load, 2)}
+                                      "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak),
+                                      "peak_pss_mb": round(pss), "exit": rc, "load_avg_before": round(load, 2)}
         save(res)
         print(f"  {mb:g} MB jobs={n}: {wall:.1f}s {size_mb / wall:.3f} MB/s peak {peak:.0f} MB", file=sys.stderr)
     one = res["extract"][f"jobs{jobs[0]}"]
@@ -181,11 +198,12 @@ def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang:
         page.write_bytes(original + "\n各地要于2030年底前完成自查。\n".encode(
             "gb18030" if b"\n" in original and not _is_utf8(original) else "utf-8"))
         cache = work / f"cache-{lang}{mb:g}-j{jobs[-1]}"
-        wall, peak, rc, _ = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-inc"), "--jobs", str(jobs[-1]),
+        wall, peak, rc, _, pss = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-inc"), "--jobs", str(jobs[-1]),
                                           "--cache-dir", str(cache)], src)
     finally:
         page.write_bytes(original)
     res["incremental_one_page_changed"] = {"seconds": round(wall, 2), "peak_rss_mb": round(peak),
+                                           "peak_pss_mb": round(pss),
                                            "speedup_vs_cold": round(res["extract"][f"jobs{jobs[-1]}"]["seconds"] / wall, 1)}
     return res
 

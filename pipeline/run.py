@@ -11,6 +11,7 @@ bytes, code, models and params are unchanged is loaded instead of recomputed.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
@@ -160,7 +161,10 @@ def process(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any]
     chunk = 4
     slots = threading.Semaphore(in_flight or max(64 * jobs, 2 * chunk * jobs))
     if hasattr(os, "fork"):
-        pool = get_context("fork").Pool(jobs)  # workers inherit the set-up built above
+        # Workers inherit the set-up built above.  Frozen, the garbage collector leaves those
+        # objects alone, so the pages holding them stay shared instead of being copied per worker.
+        gc.freeze()
+        pool = get_context("fork").Pool(jobs)
     else:  # pragma: no cover - spawn: each worker builds its own
         pool = get_context().Pool(jobs, initializer=_init, initargs=(params, extract, cdir))
     stop = threading.Event()
