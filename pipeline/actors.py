@@ -157,8 +157,6 @@ class ActorGrammar:
     def __init__(self, lexicon: str | Path):
         self.lexicon_path = str(lexicon)
         self.lexicon = lexicon_set(self.lexicon_path)
-        self._tok = jieba_tokenizer(self.lexicon_path)
-        self._tags = _word_tags()
         ends = {name[-1] for name in self.lexicon} | {suf[-1] for suf in _HEAD_SUFFIXES} \
             | set(_COLLECTIVE_ENDS)
         self._head_end = re.compile("[" + "".join(sorted(ends)) + "]")
@@ -167,6 +165,22 @@ class ActorGrammar:
         self._runs: list[tuple[int, int]] = []
         self._run_starts: list[int] = []
         self._run_tokens: dict[int, list[tuple[str, int, int]]] = {}
+
+    @functools.cached_property
+    def _tok(self):
+        """jieba with the lexicon, loaded on first use (a run whose pages all come from the
+        result cache never needs it)."""
+        return jieba_tokenizer(self.lexicon_path)
+
+    @functools.cached_property
+    def _tags(self) -> dict[str, str]:
+        return _word_tags()
+
+    def warm(self) -> None:
+        """Load jieba's dictionary and tags now: before worker processes are forked, so
+        that they share one copy instead of each loading its own."""
+        self._tok
+        self._tags
 
     def tokens(self, text: str, start: int, end: int) -> list[tuple[str, int, int]]:
         """Tokens of ``text[start:end]`` with absolute offsets.

@@ -40,6 +40,10 @@ class Extractor:
         self._params = params
         self._proposers: dict[str, Any] = {}
 
+    def warm(self) -> None:
+        """Load what extraction loads lazily (jieba's dictionary), e.g. before forking workers."""
+        self.grammar.warm()
+
     def _proposer(self, lang: str):
         """The learned span proposer of ``extract.ner`` for a language (None for rules)."""
         if lang not in self._proposers:

@@ -12,6 +12,7 @@ bytes, code, models and params are unchanged is loaded instead of recomputed.
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import os
 import threading
@@ -112,6 +113,19 @@ def process_item(item: tuple[str, str] | Document, state: dict[str, Any]) -> Res
     return result
 
 
+def _cached(item: tuple[str, str] | Document, state: dict[str, Any]) -> bool:
+    """Whether the result cache already holds this item (read-only probe)."""
+    cache: ExtractCache | None = state["cache"]
+    if cache is None:
+        return False
+    try:
+        key = (cache.key_for_document(item, True) if isinstance(item, Document)
+               else cache.key_for_bytes(Path(item[0]).read_bytes(), item[1], str(item[0]), True))
+    except OSError:
+        return False
+    return cache.get(key) is not None
+
+
 def _process(item: tuple[str, str] | Document) -> Result:
     return process_item(item, _STATE)
 
@@ -158,6 +172,12 @@ def process(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any]
         for item in work:
             yield process_item(item, state)
         return
+    first = next(work, None)
+    if first is None:
+        return
+    work = itertools.chain([first], work)
+    if state["extractor"] is not None and not _cached(first, state):
+        state["extractor"].warm()  # pages to extract: load jieba once, for all workers to share
     chunk = 4
     slots = threading.Semaphore(in_flight or max(64 * jobs, 2 * chunk * jobs))
     if hasattr(os, "fork"):
