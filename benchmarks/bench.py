@@ -12,10 +12,12 @@ b. ``obligations extract`` with ``--jobs 1`` and ``--jobs 2`` (fresh result
    peak resident memory of its whole process tree,
 c. an incremental re-run after one page changed (the cache from b),
 
-and writes MB/s, the ratio extract/jieba, the 1 -> 2 process speed-up, peak
-memory of the process tree (RSS summed, and PSS, which counts the pages forked
-workers share once) and the incremental time to a JSON file.  Ratios, not absolute times, are
-what to compare across machines.
+(a and b in interleaved rounds, ``--rounds``, the medians reported: this
+machine's speed drifts from minute to minute) and writes MB/s, the ratio
+extract/jieba, the 1 -> 2 process speed-up, peak memory of the process tree
+(RSS summed, and PSS, which counts the pages forked workers share once) and
+the incremental time to a JSON file.  Ratios, not absolute times, are what to
+compare across machines.
 
     python benchmarks/bench.py --mb 8 --mb 200 --out benchmarks/results.json
 """
@@ -28,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -129,28 +132,8 @@ def snapshot(work: Path) -> Path:
     return src
 
 
-def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang: str,
-               save=lambda res: None) -> dict:
-    """All measurements for one corpus size.
-
-    Args:
-        save: called with the partial results after each measurement.
-        mb: the corpus size in MB.
-        work: scratch folder (corpora, outputs, caches).
-        params: a params.yaml for ``obligations``, or None.
-        jobs: the process counts to time.
-        lang: ``zh`` or ``en``.
-    """
-    cdir = work / f"{lang}{mb:g}"
-    info_file = cdir.with_suffix(".json")
-    if not info_file.exists():
-        shutil.rmtree(cdir, ignore_errors=True)
-        info_file.write_text(json.dumps(corpus_mod.build(cdir, mb, lang)))
-    info = json.loads(info_file.read_text())
-    size_mb = info["bytes"] / 1e6
-    res: dict = {"corpus": {"mb": round(size_mb, 2), "pages": info["pages"], "lang": lang,
-                            "source_pages": info["sources"]}}
-    src = snapshot(work)
+def _jieba_round(cdir: Path, src: Path, size_mb: float) -> dict:
+    """Bare ``jieba.cut`` over a corpus: in one process, then split over two."""
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", JIEBA_SCRIPT, str(cdir)], cwd=src, check=True,
                          capture_output=True, text=True)
@@ -164,33 +147,82 @@ def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang:
     for proc in halves:
         proc.wait()
     two = time.perf_counter() - start
-    res["jieba_cut"] = {"seconds": round(j["seconds"], 2), "mb_s": round(size_mb / j["seconds"], 3),
-                        "wall_1_process": round(one, 2), "wall_2_processes": round(two, 2),
-                        "speedup_1_to_2": round(one / two, 3)}
-    save(res)
+    return {"seconds": round(j["seconds"], 2), "mb_s": round(size_mb / j["seconds"], 3),
+            "wall_1_process": round(one, 2), "wall_2_processes": round(two, 2),
+            "speedup_1_to_2": round(one / two, 3)}
+
+
+def _median_record(records: list[dict]) -> dict:
+    """Field by field, the median of several measurement records (peaks: the maximum)."""
+    out: dict = {}
+    for key, value in records[0].items():
+        values = [r[key] for r in records]
+        if isinstance(value, dict):
+            out[key] = _median_record(values)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = max(values) if key.startswith("peak") or key == "exit" else round(statistics.median(values), 3)
+        else:
+            out[key] = value
+    return out
+
+
+def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang: str,
+               save=lambda res: None, rounds: int = 1) -> dict:
+    """All measurements for one corpus size.
+
+    Args:
+        save: called with the partial results after each measurement.
+        mb: the corpus size in MB.
+        work: scratch folder (corpora, outputs, caches).
+        params: a params.yaml for ``obligations``, or None.
+        jobs: the process counts to time.
+        lang: ``zh`` or ``en``.
+        rounds: how many times to time bare jieba and ``extract``, one after the other;
+            each figure is the median over the rounds, each ratio the median of the
+            rounds' own ratios (the machine's speed drifts between rounds, not within one).
+    """
+    cdir = work / f"{lang}{mb:g}"
+    info_file = cdir.with_suffix(".json")
+    if not info_file.exists():
+        shutil.rmtree(cdir, ignore_errors=True)
+        info_file.write_text(json.dumps(corpus_mod.build(cdir, mb, lang)))
+    info = json.loads(info_file.read_text())
+    size_mb = info["bytes"] / 1e6
+    res: dict = {"corpus": {"mb": round(size_mb, 2), "pages": info["pages"], "lang": lang,
+                            "source_pages": info["sources"]}, "rounds": rounds}
+    src = snapshot(work)
     res["code"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                  text=True).stdout.strip() + " + working tree snapshot"
     base = [sys.executable, "-m", "pipeline.cli", "extract", str(cdir)] + (["--params", params] if params else [])
-    res["extract"] = {}
-    for n in jobs:
-        cache = work / f"cache-{lang}{mb:g}-j{n}"
-        shutil.rmtree(cache, ignore_errors=True)
-        load = os.getloadavg()[0]
-        wall, peak, rc, cpu, pss = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs",
-                                                    str(n), "--cache-dir", str(cache)], src)
-        res["extract"][f"jobs{n}"] = {"seconds": round(wall, 2), "mb_s": round(size_mb / wall, 3),
-                                      "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak),
-                                      "peak_pss_mb": round(pss), "exit": rc, "load_avg_before": round(load, 2)}
+    each: list[dict] = []
+    for r in range(rounds):
+        record: dict = {"jieba_cut": _jieba_round(cdir, src, size_mb), "extract": {}}
+        for n in jobs:
+            cache = work / f"cache-{lang}{mb:g}-j{n}"
+            shutil.rmtree(cache, ignore_errors=True)
+            load = os.getloadavg()[0]
+            wall, peak, rc, cpu, pss = run_tree(base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs",
+                                                        str(n), "--cache-dir", str(cache)], src)
+            record["extract"][f"jobs{n}"] = {"seconds": round(wall, 2), "mb_s": round(size_mb / wall, 3),
+                                             "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak),
+                                             "peak_pss_mb": round(pss), "exit": rc,
+                                             "load_avg_before": round(load, 2)}
+            print(f"  {mb:g} MB round {r + 1} jobs={n}: {wall:.1f}s {size_mb / wall:.3f} MB/s peak {peak:.0f} MB",
+                  file=sys.stderr)
+        one = record["extract"][f"jobs{jobs[0]}"]
+        record["ratio_extract_over_jieba"] = round(one["mb_s"] / record["jieba_cut"]["mb_s"], 3)
+        if len(jobs) > 1:
+            last = record["extract"][f"jobs{jobs[-1]}"]
+            record[f"speedup_{jobs[0]}_to_{jobs[-1]}"] = round(one["seconds"] / last["seconds"], 3)
+            # What the speed-up would be on idle cores: the work is the CPU time, spread evenly.
+            record[f"cpu_bound_speedup_{jobs[0]}_to_{jobs[-1]}"] = round(
+                jobs[-1] / jobs[0] * one["cpu_seconds"] / last["cpu_seconds"], 3)
+        each.append(record)
+        res.update(_median_record(each))
+        if rounds > 1:
+            res["each_round"] = [{k: v for k, v in e.items() if k.startswith(("ratio", "speedup"))}
+                                 | {"machine_speedup_1_to_2": e["jieba_cut"]["speedup_1_to_2"]} for e in each]
         save(res)
-        print(f"  {mb:g} MB jobs={n}: {wall:.1f}s {size_mb / wall:.3f} MB/s peak {peak:.0f} MB", file=sys.stderr)
-    one = res["extract"][f"jobs{jobs[0]}"]
-    res["ratio_extract_over_jieba"] = round(one["mb_s"] / res["jieba_cut"]["mb_s"], 3)
-    if len(jobs) > 1:
-        last = res["extract"][f"jobs{jobs[-1]}"]
-        res[f"speedup_{jobs[0]}_to_{jobs[-1]}"] = round(one["seconds"] / last["seconds"], 3)
-        # What the speed-up would be on idle cores: the work is the CPU time, spread evenly.
-        res[f"cpu_bound_speedup_{jobs[0]}_to_{jobs[-1]}"] = round(
-            jobs[-1] / jobs[0] * one["cpu_seconds"] / last["cpu_seconds"], 3)
     # Incremental: change one page, re-run on the warm cache of the first run.
     page = sorted(p for p in cdir.iterdir() if p.suffix == ".txt")[0]
     original = page.read_bytes()
@@ -224,6 +256,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "tmp" / "bench", help="scratch folder (git-ignored)")
     parser.add_argument("--params", help="params.yaml for obligations (default: built-in defaults)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="timings per corpus, interleaved (default: 3 up to 20 MB, else 1)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
@@ -240,7 +274,8 @@ def main() -> None:
             args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
 
         results["runs"][name] = {"date": results["date"],
-                                 **bench_size(mb, args.work, args.params, args.jobs or [1, 2], args.lang, save)}
+                                 **bench_size(mb, args.work, args.params, args.jobs or [1, 2], args.lang, save,
+                                              args.rounds or (3 if mb <= 20 else 1))}
         args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print(json.dumps(results["runs"], indent=1))
 
