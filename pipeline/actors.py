@@ -245,19 +245,36 @@ class ActorGrammar:
             p = todo.pop()
             if not freq.get(text[p:p + 1]):
                 return True  # a character jieba knows no word for: its HMM may make one here
+            ends = []
             for k in range(p + 1, limit + 1):
-                word = text[p:k]
-                n = freq.get(word)
+                n = freq.get(text[p:k])
                 if n is None:
                     break  # no longer dictionary word starts at p
-                if not n:
-                    continue  # only a prefix of longer words
+                if n:
+                    ends.append(k)
+            if len(ends) == 1 and _CJK.match(text, p + 1) and not self._word_starts(text, p + 1, limit):
+                # Two lone characters in a row: jieba's HMM may glue them into a word the
+                # dictionary lacks (立 + 山: 立山经济开发区).
+                ends += [k for k in (p + 2, p + 3) if k <= limit]
+            for k in ends:
+                word = text[p:k]
                 part = self._part(word, text[start:k], p == start)
                 if part == "head":
                     return True
                 if part == "modifier" and k < limit and k not in seen:
                     seen.add(k)
                     todo.append(k)
+        return False
+
+    def _word_starts(self, text: str, p: int, limit: int) -> bool:
+        """Whether a dictionary word of two characters or more starts at ``p``."""
+        freq = self._tok.FREQ
+        for k in range(p + 2, limit + 1):
+            n = freq.get(text[p:k])
+            if n is None:
+                return False
+            if n:
+                return True
         return False
 
     def _part(self, word: str, so_far: str, first: bool) -> str:

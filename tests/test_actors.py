@@ -91,3 +91,40 @@ def test_bad_alias_file_names_the_line(tmp_path):
     with pytest.raises(ParamsError) as err:
         read_aliases(str(bad))
     assert f"{bad}:2" in str(err.value)
+
+
+def test_the_clause_gate_never_closes_a_clause_the_grammar_would_open(grammar):
+    """``may_open`` rules clauses out without segmenting them; on every clause of the
+    real Chinese pages held, a clause it rules out is one where the full grammar
+    (segmentation included) finds no actor either — and it does rule most out."""
+    import re
+    from pathlib import Path
+
+    from pipeline.normalize import to_simplified
+
+    class Ungated(ActorGrammar):
+        def may_open(self, text, start):
+            return True
+
+    ungated = Ungated(grammar.lexicon_path)
+    root = Path(__file__).resolve().parents[1]
+    pages = [p for d in ("tests/data/dev", "corpus/raw", "corpus/dev") for p in sorted((root / d).iterdir())
+             if p.is_file() and p.suffix in (".txt", ".html", ".htm")]
+    n = closed = 0
+    wrongly_closed = []
+    for page in pages:
+        text = to_simplified(page.read_text(encoding="utf-8", errors="replace"))
+        if not re.search("[\u4e00-\u9fff]", text):
+            continue
+        for start in [0] + [m.end() for m in re.finditer(r"[，,：:。！？!?；;\n]\s*", text)]:
+            if start >= len(text):
+                continue
+            n += 1
+            if not grammar.may_open(text, start):
+                closed += 1
+                actors, _ = ungated.actor_list(text, start, len(text))
+                if actors:
+                    wrongly_closed.append(text[start:start + 20])
+    assert n > 1000
+    assert not wrongly_closed
+    assert closed / n > 0.4
