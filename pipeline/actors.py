@@ -108,11 +108,6 @@ def lexicon_set(path: str) -> frozenset[str]:
     return frozenset(read_lexicon(path))
 
 
-def _word_tags() -> dict[str, str]:
-    """jieba's dictionary part-of-speech tags, word -> tag (loaded once per process)."""
-    return word_tags()
-
-
 def is_head(token: str, lexicon: frozenset[str]) -> bool:
     """Whether a token can end an actor's name.
 
@@ -124,7 +119,7 @@ def is_head(token: str, lexicon: frozenset[str]) -> bool:
         return True
     if len(token) < 2 or token in _NOT_HEADS and token not in _GENERIC:
         return False
-    if _word_tags().get(token) in _VERB_TAGS:
+    if word_tags().get(token) in _VERB_TAGS:
         return False  # 查处, 住院, 举办: verbs that happen to end like a body
     return bool(_HEAD_RE.search(token))
 
@@ -174,7 +169,7 @@ class ActorGrammar:
 
     @functools.cached_property
     def _tags(self) -> dict[str, str]:
-        return _word_tags()
+        return word_tags()
 
     def warm(self) -> None:
         """Load jieba's dictionary and tags now: before worker processes are forked, so
@@ -245,14 +240,9 @@ class ActorGrammar:
             p = todo.pop()
             if not freq.get(text[p:p + 1]):
                 return True  # a character jieba knows no word for: its HMM may make one here
-            ends = []
-            for k in range(p + 1, limit + 1):
-                n = freq.get(text[p:k])
-                if n is None:
-                    break  # no longer dictionary word starts at p
-                if n:
-                    ends.append(k)
-            if len(ends) == 1 and _CJK.match(text, p + 1) and not self._word_starts(text, p + 1, limit):
+            ends = self._word_ends(text, p, limit)
+            if len(ends) == 1 and _CJK.match(text, p + 1) \
+                    and all(k == p + 2 for k in self._word_ends(text, p + 1, limit)):
                 # Two lone characters in a row: jieba's HMM may glue them into a word the
                 # dictionary lacks (立 + 山: 立山经济开发区).
                 ends += [k for k in (p + 2, p + 3) if k <= limit]
@@ -266,16 +256,18 @@ class ActorGrammar:
                     todo.append(k)
         return False
 
-    def _word_starts(self, text: str, p: int, limit: int) -> bool:
-        """Whether a dictionary word of two characters or more starts at ``p``."""
+    def _word_ends(self, text: str, p: int, limit: int) -> list[int]:
+        """The ends ``k`` of the dictionary words ``text[p:k]`` (jieba's DAG at ``p``),
+        at most ``limit``; empty when not even ``text[p]`` is a word."""
         freq = self._tok.FREQ
-        for k in range(p + 2, limit + 1):
+        ends = []
+        for k in range(p + 1, limit + 1):
             n = freq.get(text[p:k])
             if n is None:
-                return False
+                break  # no longer dictionary word starts at p
             if n:
-                return True
-        return False
+                ends.append(k)
+        return ends
 
     def _part(self, word: str, so_far: str, first: bool) -> str:
         """What ``actor_at`` makes of a token: ``head``, ``modifier`` or ``stop``.

@@ -113,10 +113,6 @@ _EN_ISSUED = re.compile(r"^(?:The\s+)?(.{3,80}?)\s+(?:has\s+|have\s+)?(?:release
 _PUNCT_IN = re.compile(r"[，。；：:;,！？!?“”\"]")
 
 
-_opencc = opencc_converter
-_to_simplified = to_simplified
-
-
 # ======================================================================= dates
 
 def _zh_number(s: str) -> int | None:
@@ -241,14 +237,14 @@ def find_doc_number(raw: str, body: str) -> str | None:
         wins; otherwise a number standing at the start of a line near the top of
         the body (before the text cites other documents), then anywhere in the raw page.
     """
-    simp_raw = _to_simplified(raw)
+    simp_raw = to_simplified(raw)
     value = _field_value(raw, simp_raw, _F_NUMBER)
     if value:
-        found = list(_doc_numbers(value, _to_simplified(value)))
+        found = list(_doc_numbers(value, to_simplified(value)))
         if found:
             return found[0][1]
     for text in (body, raw):
-        simp = _to_simplified(text)
+        simp = to_simplified(text)
         lines = _lines_with_offsets(text)[:40]
         starts = {s for s, _ in lines}
         hits = sorted(_doc_numbers(text, simp))
@@ -299,7 +295,7 @@ def find_issued(raw: str, body: str) -> dt.date | None:
     <date>``; then the publication date (发布日期/时间 field, ``Updated:``, the
     Federal Register header).
     """
-    simp_raw = _to_simplified(raw)
+    simp_raw = to_simplified(raw)
     value = _field_value(raw, simp_raw, _F_WRITTEN)
     if value and parse_date(value):
         return parse_date(value)
@@ -313,7 +309,7 @@ def find_issued(raw: str, body: str) -> dt.date | None:
         if m and parse_date(m.group(1)):
             return parse_date(m.group(1))
     for text in (raw, body):
-        simp = _to_simplified(text)
+        simp = to_simplified(text)
         value = _field_value(text, simp, _F_PUBLISHED)
         if value and parse_date(value[:40]):
             return parse_date(value[:40])
@@ -364,14 +360,14 @@ def _issuer_from_signature(body: str) -> str | None:
 def _issuer_from_title(title: str | None) -> str | None:
     if not title:
         return None
-    m = _ABOUT.match(_to_simplified(title))
+    m = _ABOUT.match(to_simplified(title))
     if not m:
         return None
     lead = title[:m.end(1)].strip()
     if _PUNCT_IN.search(lead) or "《" in lead:
         return None
     lead = "、".join(lead.split())
-    return lead if _ORG_SUFFIX.search(_to_simplified(lead.split("、")[-1])) else None
+    return lead if _ORG_SUFFIX.search(to_simplified(lead.split("、")[-1])) else None
 
 
 def find_issuer(raw: str, body: str, title: str | None, lang: str) -> str | None:
@@ -390,7 +386,7 @@ def find_issuer(raw: str, body: str, title: str | None, lang: str) -> str | None
     English: the President for executive orders, else an organisation named in
     the title or first sentence.
     """
-    simp_raw = _to_simplified(raw)
+    simp_raw = to_simplified(raw)
     value = _field_value(raw, simp_raw, _F_ISSUER)
     if value and len(value) <= 60:
         return "、".join(value.split())
@@ -406,7 +402,7 @@ def find_issuer(raw: str, body: str, title: str | None, lang: str) -> str | None
                 return re.sub(r"^the\s+", "", m.group(1), flags=re.I)
         return None
     for text in (body, raw):
-        simp = _to_simplified(text)  # one conversion of the page: OpenCC is slow per call
+        simp = to_simplified(text)  # one conversion of the page: OpenCC is slow per call
         for (_, line), (_, s) in zip(_lines_with_offsets(text)[:30], _lines_with_offsets(simp)[:30]):
             m = _DECREE_LINE.fullmatch(s.strip())
             if m:
@@ -447,24 +443,24 @@ def _title_from_body(body: str, lang: str) -> str | None:
                 return _clean_title(line)
         return _clean_title(lines[0]) if lines else None
     for i, line in enumerate(lines[:20]):
-        simp = _to_simplified(line)
+        simp = to_simplified(line)
         if (_TITLE_WORD.search(simp) and not _SENT_END.search(simp) and len(line) <= 100
                 and not _DATE_LINE.match(line) and not re.match(r"^[（(]?[一二三四五六七八九十\d]+[、.．)）]", simp)
                 and not (_DOCNO.search(simp) and len(_DOCNO.search(simp).group(0)) >= len(simp) - 2)):
             parts = [line]
             j = i + 1
             # A title broken over lines goes on until it names a document type.
-            while (not _TITLE_END.search(_to_simplified(parts[-1])) and j < len(lines) and len(parts) < 4
+            while (not _TITLE_END.search(to_simplified(parts[-1])) and j < len(lines) and len(parts) < 4
                    and not _SENT_END.search(lines[j]) and len(lines[j]) <= 60
-                   and not _DOCNO.search(_to_simplified(lines[j])) and not _DATE_LINE.match(lines[j])):
+                   and not _DOCNO.search(to_simplified(lines[j])) and not _DATE_LINE.match(lines[j])):
                 parts.append(lines[j])
                 j += 1
-            if not _TITLE_END.search(_to_simplified(parts[-1])):
+            if not _TITLE_END.search(to_simplified(parts[-1])):
                 parts = [line]
             return _clean_title("".join(parts))
     # News layout: the headline stands just above a 来源/发布日期 line.
     for i, line in enumerate(lines[1:20], 1):
-        if _BYLINE.match(_to_simplified(line)) and not _SENT_END.search(lines[i - 1]):
+        if _BYLINE.match(to_simplified(line)) and not _SENT_END.search(lines[i - 1]):
             return _clean_title(lines[i - 1])
     return _clean_title(lines[0]) if lines else None
 
@@ -483,7 +479,7 @@ def find_title(raw: str, body: str, html_title: str | None, lang: str) -> str | 
     one naming a document: 关于/通知/意见/方案…, joined with the lines it was
     broken into); else the first line.
     """
-    value = _field_value(raw, _to_simplified(raw), _F_TITLE)
+    value = _field_value(raw, to_simplified(raw), _F_TITLE)
     if value and len(value) >= 4:
         return _clean_title(value)
     return _title_from_html(html_title) or _title_from_body(body, lang)
@@ -524,7 +520,7 @@ def detect_script(text: str, lang: str | None = None) -> str:
     lang = lang or detect_lang(text)
     if lang != "zh":
         return "latn"
-    if _opencc("s2t") is None:
+    if opencc_converter("s2t") is None:
         return "hans"
     codes = code_points(text[:20000])
     n_trad = int(changed_by("t2s")[codes].sum())

@@ -87,18 +87,7 @@ def process_item(item: tuple[str, str] | Document, state: dict[str, Any]) -> Res
         state: from :func:`worker_state`.
     """
     cache: ExtractCache | None = state["cache"]
-    extract = state["extractor"] is not None
-    key = None
-    if isinstance(item, Document):
-        if cache is not None:
-            key = cache.key_for_document(item, extract)
-    else:
-        path, doc_id = item
-        if cache is not None:
-            try:
-                key = cache.key_for_bytes(Path(path).read_bytes(), doc_id, str(path), extract)
-            except OSError:
-                key = None  # unreadable: ingest_file records why
+    key = _cache_key(item, state)
     if key is not None:
         hit = cache.get(key)
         if hit is not None:
@@ -113,17 +102,25 @@ def process_item(item: tuple[str, str] | Document, state: dict[str, Any]) -> Res
     return result
 
 
-def _cached(item: tuple[str, str] | Document, state: dict[str, Any]) -> bool:
-    """Whether the result cache already holds this item (read-only probe)."""
+def _cache_key(item: tuple[str, str] | Document, state: dict[str, Any]) -> str | None:
+    """The item's key in the result cache; None without a cache or for an unreadable file
+    (``ingest_file`` records why)."""
     cache: ExtractCache | None = state["cache"]
     if cache is None:
-        return False
+        return None
+    extract = state["extractor"] is not None
+    if isinstance(item, Document):
+        return cache.key_for_document(item, extract)
     try:
-        key = (cache.key_for_document(item, True) if isinstance(item, Document)
-               else cache.key_for_bytes(Path(item[0]).read_bytes(), item[1], str(item[0]), True))
+        return cache.key_for_bytes(Path(item[0]).read_bytes(), item[1], str(item[0]), extract)
     except OSError:
-        return False
-    return cache.get(key) is not None
+        return None
+
+
+def _cached(item: tuple[str, str] | Document, state: dict[str, Any]) -> bool:
+    """Whether the result cache already holds this item (read-only probe)."""
+    key = _cache_key(item, state)
+    return key is not None and state["cache"].get(key) is not None
 
 
 def _process(item: tuple[str, str] | Document) -> Result:
