@@ -58,23 +58,6 @@ def _jobs(args: argparse.Namespace) -> int:
     return args.jobs
 
 
-def _write_docs(results, out: Path) -> list:
-    """Stream results into the documents and provisions tables, a row group every K pages.
-
-    Args:
-        results: an iterable of ``run.Result``.
-        out: the tables directory.
-    """
-    from types import SimpleNamespace
-
-    from .tables import ResultWriter
-
-    with ResultWriter(out, tables=("documents", "provisions")) as writer:
-        for r in results:
-            writer.add(r.doc, [], [])
-    return [SimpleNamespace(source=s, status=st, error=e) for s, st, e in writer.statuses]
-
-
 def _summary(docs, n_obligations: int | None, out: Path) -> None:
     from collections import Counter
 
@@ -119,15 +102,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
             candidates=Path(args.candidates) if args.candidates else None,
             docs_per_part=args.docs_per_group)
     else:
-        from .run import process
+        from .run import process_batches
         from .tables import ResultWriter
 
-        results = process(items, params, extract=True, jobs=jobs, cache_dir=cache_dir)
         with ResultWriter(out, params["extract"]["threshold"],
                           Path(args.candidates) if args.candidates else None,
                           docs_per_group=args.docs_per_group) as writer:
-            for r in results:
-                writer.add(r.doc, r.mentions, r.candidates)
+            for batch in process_batches(items, params, jobs=jobs, cache_dir=cache_dir,
+                                         with_candidates=bool(args.candidates)):
+                writer.add_batch(batch)
         statuses, n_obligations = writer.statuses, writer.n_obligations
     docs = [SimpleNamespace(source=s, status=st, error=e) for s, st, e in statuses]
     _summary(docs, n_obligations, out)
@@ -135,16 +118,22 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from types import SimpleNamespace
+
     from .ingest import iter_inputs
-    from .run import process
+    from .run import process_batches
+    from .tables import ResultWriter
 
     params = _params(args)
     inputs = args.inputs or params["inputs"]
     if not inputs:
         raise UsageError("no INPUT given and no `inputs:` in the params file",
                          hint="name page files or folders, or list them under inputs: in params.yaml")
-    results = list(process(list(iter_inputs(inputs)), params, extract=False, jobs=_jobs(args)))
-    docs = _write_docs(results, Path(args.out))
+    with ResultWriter(Path(args.out), tables=("documents", "provisions")) as writer:
+        for batch in process_batches(list(iter_inputs(inputs)), params, extract=False, jobs=_jobs(args),
+                                     tables=writer.tables):
+            writer.add_batch(batch)
+    docs = [SimpleNamespace(source=s, status=st, error=e) for s, st, e in writer.statuses]
     _summary(docs, None, Path(args.out))
     return EXIT_FAILED_DOCS if args.strict and any(d.status != "ok" for d in docs) else EXIT_OK
 

@@ -20,10 +20,11 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from .errors import UsageError
-from .tables import DOCS_PER_GROUP, TABLES, obligation_rows, to_table, write_part
+from .run import chunks
+from .tables import DOCS_PER_GROUP, TABLES, Batch, candidate_table, to_table, write_part
 
 try:  # the plugin base class; without the [dask] extra the engine says what to install
     from distributed import WorkerPlugin as _PluginBase
@@ -42,17 +43,6 @@ def _require_dask():
     return distributed
 
 
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def run_part(batch: list[tuple[str, str]], part: int, params: dict[str, Any], staging: str,
              cache_dir: str | None, with_candidates: bool) -> tuple[int, list[Status], int]:
     """One task: ingest and extract a batch of pages and write its part of each table.
@@ -66,25 +56,17 @@ def run_part(batch: list[tuple[str, str]], part: int, params: dict[str, Any], st
         with_candidates: also write the scored candidates.
     """
     from .run import process_item, worker_state
-    from .schemas import document_row
 
     state = worker_state(params, True, cache_dir)
-    threshold = params["extract"]["threshold"]
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in (*TABLES, "candidates")}
-    statuses: list[Status] = []
+    rows = Batch(params["extract"]["threshold"], with_candidates)
     for item in batch:
         r = process_item(item, state)
-        rows["documents"].append(document_row(r.doc))
-        rows["provisions"].extend(vars(p) for p in r.doc.provisions)
-        rows["mentions"].extend(vars(m) for m in r.mentions)
-        rows["obligations"].extend(obligation_rows(r.candidates, threshold))
-        if with_candidates:
-            rows["candidates"].extend(r.candidates)
-        statuses.append((r.doc.source, r.doc.status, r.doc.error))
-    names = (*TABLES, "candidates") if with_candidates else TABLES
-    for name in names:
-        write_part(name, rows[name], Path(staging) / f"{name}.parquet", part)
-    return part, statuses, len(rows["obligations"])
+        rows.add(r.doc, r.mentions, r.candidates)
+    for name in TABLES:
+        write_part(rows.table(name), Path(staging) / f"{name}.parquet", part)
+    if with_candidates:
+        write_part(candidate_table(rows.candidates), Path(staging) / "candidates.parquet", part)
+    return part, rows.statuses, rows.n_obligations
 
 
 class WarmUp(_PluginBase):
@@ -193,7 +175,7 @@ def run_dask(items: Iterable[tuple[Path, str]], params: dict[str, Any], out: Pat
         client.register_plugin(WarmUp(params, cache_dir))
         futures = [client.submit(run_part, [(str(p), d) for p, d in batch], n, params, str(staging),
                                  cache_dir, candidates is not None, pure=False)
-                   for n, batch in enumerate(_batches(items, max(1, docs_per_part)))]
+                   for n, batch in enumerate(chunks(items, max(1, docs_per_part)))]
         done: dict[int, tuple[list[Status], int]] = {}
         for fut in as_completed(futures):
             part, statuses, n_obl = fut.result()
@@ -201,7 +183,8 @@ def run_dask(items: Iterable[tuple[Path, str]], params: dict[str, Any], out: Pat
             fut.release()
         if not futures:  # no page: empty tables, as the local engine writes
             for name in names:
-                write_part(name, [], staging / f"{name}.parquet", 0)
+                empty = candidate_table([]) if name == "candidates" else to_table(name, [])
+                write_part(empty, staging / f"{name}.parquet", 0)
         _move_into_place(staging, out, names, Path(candidates).resolve() if candidates else None)
         _write_csv(out / "obligations.parquet", out)
     finally:

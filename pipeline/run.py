@@ -6,7 +6,11 @@ With ``fork`` (Linux) it is done once in the parent, before the pool starts, so
 the workers inherit it and a bad configuration fails at once instead of in every
 worker.  Documents stream through: at most a bounded number are in flight, and
 results come back in input order, so ``--jobs 1`` and ``--jobs N`` write
-identical tables.  With a :class:`~pipeline.cache.ExtractCache`, a page whose
+identical tables.  :func:`process` yields one result per page;
+:func:`process_batches`, what ``extract`` and ``ingest`` use, has the workers
+turn every few pages into table rows (a :class:`~pipeline.tables.Batch`), so the
+process writing the tables, which shares the cores with the workers, has little
+to do.  With a :class:`~pipeline.cache.ExtractCache`, a page whose
 bytes, code, models and params are unchanged is loaded instead of recomputed.
 """
 from __future__ import annotations
@@ -19,11 +23,16 @@ import threading
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .cache import ExtractCache
 from .ingest import ingest_file
 from .schemas import Document, Mention
+from .tables import TABLES, Batch
+
+# Documents per task of `process_batches`: large enough that each worker round trip
+# carries a few column lists, small enough that the last tasks keep both cores busy.
+BATCH_SIZE = 8
 
 _STATE: dict[str, Any] = {}
 _STATE_LOCK = threading.Lock()
@@ -127,6 +136,22 @@ def _process(item: tuple[str, str] | Document) -> Result:
     return process_item(item, _STATE)
 
 
+BatchTask = tuple[list[Any], tuple[float, bool, tuple[str, ...]]]
+
+
+def _make_batch(task: BatchTask, state: dict[str, Any]) -> Batch:
+    items, (threshold, with_candidates, tables) = task
+    batch = Batch(threshold, with_candidates, tables)
+    for item in items:
+        r = process_item(item, state)
+        batch.add(r.doc, r.mentions, r.candidates)
+    return batch
+
+
+def _process_batch(task: BatchTask) -> Batch:
+    return _make_batch(task, _STATE)
+
+
 def _init(params: dict[str, Any], extract: bool, cache_dir: str | None) -> None:
     worker_state(params, extract, cache_dir)
 
@@ -172,25 +197,88 @@ def process(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any]
     first = next(work, None)
     if first is None:
         return
-    work = itertools.chain([first], work)
-    if state["extractor"] is not None and not _cached(first, state):
+    yield from _pool_map(_process, itertools.chain([first], work), first, state, jobs, (params, extract, cdir),
+                         chunk=4, in_flight=in_flight or 64 * jobs)
+
+
+def process_batches(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any], *,
+                    extract: bool = True, jobs: int = 1, cache_dir: str | os.PathLike[str] | None = None,
+                    with_candidates: bool = False, tables: Iterable[str] = TABLES,
+                    batch_size: int = BATCH_SIZE, in_flight: int = 0) -> Iterator[Batch]:
+    """Like :func:`process`, but yielding the tables' rows a :class:`~pipeline.tables.Batch`
+    of ``batch_size`` documents at a time, in input order: what ``extract`` writes.
+
+    Workers build each batch themselves, so the process writing the tables receives
+    a few column lists per batch instead of every page's objects.
+
+    Args:
+        items: ``(path, doc_id)`` pairs from ``ingest.iter_inputs``, or ingested
+            documents; consumed lazily.
+        params: the merged parameters (``extract.threshold`` selects the obligations).
+        extract: False to ingest only.
+        jobs: worker processes; 1 runs in this process.
+        cache_dir: a result cache folder (``cache.DEFAULT_DIR``), or None for none.
+        with_candidates: also keep every scored candidate row.
+        tables: the tables to fill.
+        batch_size: documents per batch.
+        in_flight: at most this many batches are read ahead of the consumer
+            (0: ``16 * jobs``), which keeps memory flat in corpus size.
+    """
+    work = ((str(i[0]), i[1]) if isinstance(i, tuple) else i for i in items)
+    cdir = str(cache_dir) if cache_dir else None
+    state = worker_state(params, extract, cdir)
+    spec = (params["extract"]["threshold"] if extract else 0.0, with_candidates, tuple(tables))
+    tasks = ((chunk, spec) for chunk in chunks(work, max(1, batch_size)))
+    if jobs <= 1:
+        for task in tasks:
+            yield _make_batch(task, state)
+        return
+    first = next(tasks, None)
+    if first is None:
+        return
+    yield from _pool_map(_process_batch, itertools.chain([first], tasks), first[0][0], state, jobs,
+                         (params, extract, cdir), chunk=1, in_flight=in_flight or 16 * jobs)
+
+
+def _pool_map(func: Callable[[Any], Any], tasks: Iterator[Any], first_item: Any, state: dict[str, Any],
+              jobs: int, init_args: tuple[Any, ...], *, chunk: int, in_flight: int) -> Iterator[Any]:
+    """``func`` over ``tasks`` in ``jobs`` worker processes, results in input order, at
+    most ``in_flight`` tasks read ahead of the consumer.  ``init_args`` are
+    :func:`worker_state`'s, for workers that do not inherit ``state`` (no ``fork``)."""
+    if state["extractor"] is not None and not _cached(first_item, state):
         state["extractor"].warm()  # pages to extract: load jieba once, for all workers to share
-    chunk = 4
-    slots = threading.Semaphore(in_flight or max(64 * jobs, 2 * chunk * jobs))
+    slots = threading.Semaphore(max(in_flight, chunk))  # imap sends a task once its chunk is full
     if hasattr(os, "fork"):
         # Workers inherit the set-up built above.  Frozen, the garbage collector leaves those
         # objects alone, so the pages holding them stay shared instead of being copied per worker.
         gc.freeze()
         pool = get_context("fork").Pool(jobs)
     else:  # pragma: no cover - spawn: each worker builds its own
-        pool = get_context().Pool(jobs, initializer=_init, initargs=(params, extract, cdir))
+        pool = get_context().Pool(jobs, initializer=_init, initargs=init_args)
     stop = threading.Event()
     with pool:
         try:
-            for result in pool.imap(_process, _bounded(work, slots, stop), chunksize=chunk):
+            for result in pool.imap(func, _bounded(tasks, slots, stop), chunksize=chunk):
                 slots.release()
                 yield result
         finally:  # the consumer stopped early or failed: unblock the feeder so the pool can close
             stop.set()
             for _ in range(jobs * chunk + 1):
                 slots.release()
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of ``size`` consecutive items (the last one shorter), read lazily.
+
+    Args:
+        items: any iterable.
+        size: items per list, at least 1.
+    """
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -203,13 +203,16 @@ def document_row(doc: Document) -> dict[str, Any]:
 
 def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
     """Rows (dicts keyed by column) as an Arrow table of the named schema."""
-    schema = SCHEMAS[name]
-    columns = {col: [r.get(col) for r in rows] for col in schema.names}
+    return columns_table(name, {col: [r.get(col) for r in rows] for col in SCHEMAS[name].names})
+
+
+def columns_table(name: str, columns: dict[str, list[Any]]) -> pa.Table:
+    """Columns (one list of values per column of the named schema) as an Arrow table."""
     arrays = []
-    for f in schema:
+    for f in SCHEMAS[name]:
         if pa.types.is_dictionary(f.type):
             arrays.append(pa.array(columns[f.name], type=pa.string()).dictionary_encode()
                           .cast(f.type))
         else:
             arrays.append(pa.array(columns[f.name], type=f.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays(arrays, schema=SCHEMAS[name])

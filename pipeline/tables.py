@@ -4,7 +4,8 @@ Writes are atomic: a table is written to a temporary file beside its target
 and moved into place, so an interrupted run leaves the previous table intact.
 Large runs stream: :class:`ResultWriter` writes the four tables a row group
 every K documents (pyarrow ``ParquetWriter``), so memory does not grow with the
-corpus; the files still read with ``pd.read_parquet(path)``.  The Dask engine
+corpus; the files still read with ``pd.read_parquet(path)``.  Rows travel from
+worker processes column by column, a :class:`Batch` of documents at a time.  The Dask engine
 writes each table as a folder of parts (``obligations.parquet/part-00000.parquet``
 …), which ``pd.read_parquet`` reads the same way.
 """
@@ -19,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import UsageError
-from .schemas import SCHEMAS, Document, Provision, document_row, to_table
+from .schemas import SCHEMAS, Document, Provision, columns_table, document_row, to_table
 
 TABLES = ("documents", "provisions", "mentions", "obligations")
 DOCS_PER_GROUP = 256
@@ -200,12 +201,124 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
+class Batch:
+    """The rows that a run of documents gives each table, column by column.
+
+    This is what worker processes send back.  A few long lists of strings and
+    numbers pickle and unpickle several times faster than the per-document
+    objects they come from, and the process that writes the tables shares the
+    cores with the workers.  The obligations table keeps the candidates at or
+    above ``threshold``; every scored candidate is kept only if asked for.
+
+    Args:
+        threshold: the minimum confidence for the obligations table.
+        with_candidates: also keep every scored candidate row.
+        tables: the tables to fill (default: all four).
+    """
+
+    def __init__(self, threshold: float = 0.0, with_candidates: bool = False,
+                 tables: Iterable[str] = TABLES):
+        self.threshold = threshold
+        self.with_candidates = with_candidates
+        self.tables = tuple(tables)
+        self.columns: dict[str, dict[str, list[Any]]] = {
+            name: {col: [] for col in SCHEMAS[name].names} for name in self.tables}
+        # Per table, where each document's rows end: a batch splits at a document boundary.
+        self.ends: dict[str, list[int]] = {
+            name: [] for name in (*self.tables, *(("candidates",) if with_candidates else ()))}
+        self.candidates: list[dict[str, Any]] = []
+        self.statuses: list[tuple[str, str, str | None]] = []
+
+    @property
+    def n_docs(self) -> int:
+        """How many documents the batch holds."""
+        return len(self.statuses)
+
+    @property
+    def n_obligations(self) -> int:
+        """How many rows the batch gives the obligations table (0 if it does not fill it)."""
+        ends = self.ends.get("obligations")
+        return ends[-1] if ends else 0
+
+    def add(self, doc: Document, mentions: Iterable[Any], candidates: list[dict[str, Any]]) -> None:
+        """Add one document's rows.
+
+        Args:
+            doc: the document (its provisions included).
+            mentions: its mentions (``Mention`` records).
+            candidates: its scored candidate rows.
+        """
+        records: dict[str, list[Any]] = {
+            "documents": [doc], "provisions": doc.provisions, "mentions": list(mentions),
+            "obligations": [c for c in candidates if c["confidence"] >= self.threshold]}
+        for name in self.tables:
+            rows = records[name]
+            columns = self.columns[name]
+            if name == "obligations":
+                for col, values in columns.items():
+                    values.extend([r.get(col) for r in rows])
+            else:
+                for col, values in columns.items():
+                    values.extend([getattr(r, col) for r in rows])
+            self.ends[name].append(len(next(iter(columns.values()))))
+        if self.with_candidates:
+            self.candidates.extend(candidates)
+            self.ends["candidates"].append(len(self.candidates))
+        self.statuses.append((doc.source, doc.status, doc.error))
+
+    def extend(self, other: "Batch") -> None:
+        """Append another batch's rows (same tables and settings) after these.
+
+        Args:
+            other: the batch to append.
+        """
+        for name in self.tables:
+            base = len(next(iter(self.columns[name].values())))
+            for col, values in self.columns[name].items():
+                values.extend(other.columns[name][col])
+            self.ends[name].extend(base + e for e in other.ends[name])
+        if self.with_candidates:
+            base = len(self.candidates)
+            self.candidates.extend(other.candidates)
+            self.ends["candidates"].extend(base + e for e in other.ends["candidates"])
+        self.statuses.extend(other.statuses)
+
+    def split(self, n_docs: int) -> tuple["Batch", "Batch"]:
+        """The first ``n_docs`` documents' rows and the rest, as two new batches.
+
+        Args:
+            n_docs: how many documents go into the first batch.
+        """
+        head = Batch(self.threshold, self.with_candidates, self.tables)
+        tail = Batch(self.threshold, self.with_candidates, self.tables)
+        for name, ends in self.ends.items():
+            cut = ends[n_docs - 1] if n_docs > 0 else 0
+            head.ends[name] = ends[:n_docs]
+            tail.ends[name] = [e - cut for e in ends[n_docs:]]
+            if name == "candidates":
+                head.candidates, tail.candidates = self.candidates[:cut], self.candidates[cut:]
+                continue
+            for col, values in self.columns[name].items():
+                head.columns[name][col], tail.columns[name][col] = values[:cut], values[cut:]
+        head.statuses, tail.statuses = self.statuses[:n_docs], self.statuses[n_docs:]
+        return head, tail
+
+    def table(self, name: str) -> pa.Table:
+        """One table's rows as an Arrow table of its schema.
+
+        Args:
+            name: one of the batch's tables.
+        """
+        return columns_table(name, self.columns[name])
+
+
 class ResultWriter:
     """Streams per-document results into the four tables (and the candidates file).
 
     Rows are buffered and written as a row group every ``docs_per_group``
-    documents; nothing replaces the previous tables until :meth:`close`.
-    Use as a context manager: an exception discards the partial files.
+    documents, however they arrive (one document or a :class:`Batch` at a
+    time); nothing replaces the previous tables until :meth:`close`.  Use as a
+    context manager: an exception discards the partial files.
 
     Args:
         out_dir: the tables directory.
@@ -228,10 +341,14 @@ class ResultWriter:
         self.csv_tmp = self.out / f".obligations.csv.{os.getpid()}.tmp"
         self.csv_header = "obligations" in self.tables
         self.csv_done = not self.csv_header
-        self.buffer: dict[str, list[dict[str, Any]]] = {name: [] for name in (*TABLES, "candidates")}
+        self.buffer = self.new_batch()
         self.n_docs = 0
         self.n_obligations = 0
         self.statuses: list[tuple[str, str, str | None]] = []
+
+    def new_batch(self) -> Batch:
+        """An empty :class:`Batch` with this writer's threshold, tables and candidates setting."""
+        return Batch(self.threshold, self.cand_path is not None, self.tables)
 
     def add(self, doc: Document, mentions: Iterable[Any], candidates: list[dict[str, Any]]) -> None:
         """Queue one document's rows; writes a row group every K documents.
@@ -241,39 +358,49 @@ class ResultWriter:
             mentions: its mentions (``Mention`` records).
             candidates: its scored candidate rows.
         """
-        self.buffer["documents"].append(document_row(doc))
-        self.buffer["provisions"].extend(vars(p) for p in doc.provisions)
-        self.buffer["mentions"].extend(vars(m) for m in mentions)
-        obligations = obligation_rows(candidates, self.threshold)
-        self.buffer["obligations"].extend(obligations)
-        if self.cand_path is not None:
-            self.buffer["candidates"].extend(candidates)
-        self.n_docs += 1
-        self.n_obligations += len(obligations)
-        self.statuses.append((doc.source, doc.status, doc.error))
-        if self.n_docs % self.docs_per_group == 0:
+        batch = self.new_batch()
+        batch.add(doc, mentions, candidates)
+        self.add_batch(batch)
+
+    def add_batch(self, batch: Batch) -> None:
+        """Queue a batch's rows (made by :meth:`new_batch`'s settings); writes a row group
+        every K documents.
+
+        Args:
+            batch: the rows of a run of documents, in input order.
+        """
+        if (batch.tables, batch.with_candidates, batch.threshold) != (
+                self.tables, self.cand_path is not None, self.threshold):
+            raise ValueError("the batch was made for other tables, candidates or threshold "
+                             "than this writer's: make it with the writer's settings (new_batch)")
+        self.n_docs += batch.n_docs
+        self.n_obligations += batch.n_obligations
+        self.statuses.extend(batch.statuses)
+        while self.buffer.n_docs + batch.n_docs >= self.docs_per_group:
+            head, batch = batch.split(self.docs_per_group - self.buffer.n_docs)
+            self.buffer.extend(head)
             self.flush()
+        self.buffer.extend(batch)
 
     def flush(self) -> None:
         """Write the buffered rows as one row group of each table."""
+        buffer, self.buffer = self.buffer, self.new_batch()
+        if not buffer.n_docs:
+            return
         for name in self.tables:
-            rows = self.buffer[name]
-            if not rows:
+            table = buffer.table(name)
+            if not table.num_rows:
                 continue
-            table = to_table(name, rows)
             self.files[name].write(table)
             if name == "obligations":
                 table.to_pandas().to_csv(self.csv_tmp, index=False, header=self.csv_header,
                                          mode="w" if self.csv_header else "a")
                 self.csv_header = False
-            rows.clear()
-        rows = self.buffer["candidates"]
-        if rows and self.cand_path is not None:
-            table = candidate_table(rows)
+        if buffer.candidates and self.cand_path is not None:
+            table = candidate_table(buffer.candidates)
             if self.cand_file is None:
                 self.cand_file = _StreamFile(self.cand_path, table.schema)
             self.cand_file.write(table)
-            rows.clear()
 
     def close(self) -> None:
         """Flush and move every table into place."""
@@ -306,16 +433,14 @@ class ResultWriter:
             self.abort()
 
 
-def write_part(name: str, rows: list[dict[str, Any]], table_dir: Path, part: int) -> Path:
+def write_part(table: pa.Table, table_dir: Path, part: int) -> Path:
     """Write one part of a partitioned table: ``table_dir/part-<part>.parquet``.
 
     Args:
-        name: a table name (``documents`` …) or ``candidates``.
-        rows: the part's rows.
+        table: the part's rows.
         table_dir: the table's folder (e.g. ``out/obligations.parquet``).
         part: the part number; parts sort, and so read back, in input order.
     """
-    table = candidate_table(rows) if name == "candidates" else to_table(name, rows)
     path = Path(table_dir) / f"part-{part:05d}.parquet"
     _atomic_write(path, lambda tmp: pq.write_table(table, tmp))
     return path

@@ -10,7 +10,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.errors import ObligationsError
 from pipeline.ingest import iter_inputs
-from pipeline.run import process
+from pipeline.run import process, process_batches
 from pipeline.settings import load_params
 
 HERE = Path(__file__).parent
@@ -60,6 +60,29 @@ def test_items_are_read_lazily_with_bounded_look_ahead() -> None:
     assert first.doc.doc_id == pages[0][1]
     assert len(pulled) <= 8 + 1 < len(pages)
     gen.close()  # stopping early must not hang the pool
+
+
+def test_batches_equal_per_document_results_and_are_read_lazily() -> None:
+    items = list(iter_inputs(INPUTS))
+    one = list(process(items, PARAMS, jobs=1))
+    batches = list(process_batches(items, PARAMS, jobs=2, batch_size=3, with_candidates=True))
+    assert [b.n_docs for b in batches] == [3] * (len(items) // 3) + ([len(items) % 3] if len(items) % 3 else [])
+    assert [s[0] for b in batches for s in b.statuses] == [r.doc.source for r in one]
+    assert [c for b in batches for c in b.candidates] == [c for r in one for c in r.candidates]
+    assert [m for b in batches for m in b.columns["mentions"]["mention_id"]] == \
+        [m.mention_id for r in one for m in r.mentions]
+
+    pulled = []
+
+    def feed():
+        for item in items * 6:
+            pulled.append(item)
+            yield item
+
+    gen = process_batches(feed(), PARAMS, extract=False, jobs=2, batch_size=2, in_flight=4)
+    assert next(gen).n_docs == 2
+    assert len(pulled) <= 2 * (4 + 1) + 1 < len(items) * 6
+    gen.close()
 
 
 def test_bad_setup_fails_in_the_parent_instead_of_hanging() -> None:

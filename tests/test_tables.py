@@ -10,7 +10,8 @@ import pytest
 from pipeline.ingest import iter_inputs
 from pipeline.run import process
 from pipeline.settings import load_params
-from pipeline.tables import (ResultWriter, document_tables, obligation_rows, write_candidates,
+from pipeline.schemas import to_table
+from pipeline.tables import (Batch, ResultWriter, document_tables, obligation_rows, write_candidates,
                              write_part, write_table)
 
 HERE = Path(__file__).parent
@@ -47,6 +48,43 @@ def test_streamed_tables_equal_one_shot_tables(results, tmp_path: Path) -> None:
     assert str(pd.read_parquet(tmp_path / "s" / "obligations.parquet")["role"].dtype) == "category"
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 5, 11])
+def test_batches_of_any_size_write_the_same_bytes_as_one_document_at_a_time(results, tmp_path, batch_size):
+    with ResultWriter(tmp_path / "one", THRESHOLD, tmp_path / "one" / "cands.parquet", docs_per_group=3) as w:
+        for r in results:
+            w.add(r.doc, r.mentions, r.candidates)
+    with ResultWriter(tmp_path / "b", THRESHOLD, tmp_path / "b" / "cands.parquet", docs_per_group=3) as wb:
+        for start in range(0, len(results), batch_size):
+            batch = wb.new_batch()
+            for r in results[start:start + batch_size]:
+                batch.add(r.doc, r.mentions, r.candidates)
+            wb.add_batch(batch)
+    for name in ("documents.parquet", "provisions.parquet", "mentions.parquet", "obligations.parquet",
+                 "obligations.csv", "cands.parquet"):
+        assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
+    assert (wb.n_docs, wb.n_obligations, wb.statuses) == (w.n_docs, w.n_obligations, w.statuses)
+
+
+def test_a_batch_split_anywhere_and_joined_again_is_the_same_batch(results) -> None:
+    whole = Batch(THRESHOLD, with_candidates=True)
+    for r in results:
+        whole.add(r.doc, r.mentions, r.candidates)
+    assert whole.n_obligations == len(obligation_rows([c for r in results for c in r.candidates], THRESHOLD))
+    for n in range(len(results) + 1):
+        head, tail = whole.split(n)
+        assert (head.n_docs, tail.n_docs) == (n, len(results) - n)
+        head.extend(tail)
+        assert vars(head) == vars(whole), n
+
+
+def test_a_batch_made_for_other_settings_is_refused(results, tmp_path: Path) -> None:
+    batch = Batch(THRESHOLD, with_candidates=True)
+    batch.add(results[0].doc, results[0].mentions, results[0].candidates)
+    with pytest.raises(ValueError, match="new_batch"):
+        with ResultWriter(tmp_path, THRESHOLD) as w:
+            w.add_batch(batch)
+
+
 def test_failed_run_leaves_previous_tables(results, tmp_path: Path) -> None:
     with ResultWriter(tmp_path, THRESHOLD) as w:
         w.add(results[0].doc, results[0].mentions, results[0].candidates)
@@ -71,7 +109,7 @@ def test_no_documents_gives_empty_tables_with_their_columns(tmp_path: Path) -> N
 def test_parts_read_back_as_one_table_in_order(results, tmp_path: Path) -> None:
     table_dir = tmp_path / "documents.parquet"
     for n, r in enumerate(results):
-        write_part("documents", document_tables([r.doc])[0], table_dir, n)
+        write_part(to_table("documents", document_tables([r.doc])[0]), table_dir, n)
     df = pd.read_parquet(table_dir)
     assert list(df["doc_id"]) == [r.doc.doc_id for r in results]
 
