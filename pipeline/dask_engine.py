@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import UsageError
-from .run import chunks
+from .run import chunks, process_item, worker_state
 from .tables import DOCS_PER_GROUP, TABLES, Batch, candidate_table, to_table, write_part
 
 try:  # the plugin base class; without the [dask] extra the engine says what to install
@@ -55,8 +55,6 @@ def run_part(batch: list[tuple[str, str]], part: int, params: dict[str, Any], st
         cache_dir: the result cache folder, or None.
         with_candidates: also write the scored candidates.
     """
-    from .run import process_item, worker_state
-
     state = worker_state(params, True, cache_dir)
     rows = Batch(params["extract"]["threshold"], with_candidates)
     for item in batch:
@@ -89,8 +87,6 @@ class WarmUp(_PluginBase):
         Args:
             worker: the Dask worker (unused).
         """
-        from .run import worker_state
-
         worker_state(self.params, True, self.cache_dir)
 
     def teardown(self, worker: Any) -> None:
