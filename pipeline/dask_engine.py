@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from .errors import UsageError
 from .run import chunks, process_item, worker_state
-from .tables import DOCS_PER_GROUP, TABLES, Batch, candidate_table, to_table, write_part
+from .tables import DOCS_PER_GROUP, TABLES, Batch, candidate_table, to_table, write_csv, write_part
 
 try:  # the plugin base class; without the [dask] extra the engine says what to install
     from distributed import WorkerPlugin as _PluginBase
@@ -134,10 +134,10 @@ def _write_csv(obligations_dir: Path, out: Path) -> None:
     for part in parts:
         table = pq.read_table(part)
         if table.num_rows or header:
-            table.to_pandas().to_csv(tmp, index=False, header=header, mode="w" if header else "a")
+            write_csv(table, tmp, header=header)
             header = False
     if header:
-        to_table("obligations", []).to_pandas().to_csv(tmp, index=False)
+        write_csv(to_table("obligations", []), tmp)
     os.replace(tmp, out / "obligations.csv")
 
 

@@ -39,6 +39,21 @@ def _atomic_write(path: Path, write) -> None:
             tmp.unlink()
 
 
+def write_csv(table: pa.Table, path: Path, header: bool = True) -> None:
+    """Write the rows of an obligations table as CSV, or append them.
+
+    Offsets stay integers where some rows have none (pandas alone would print
+    ``1174.0``); dates print as ``2022-10-31`` and a missing value as nothing.
+
+    Args:
+        table: obligations rows (an Arrow table of the obligations schema).
+        path: the CSV file.
+        header: write a header line and replace the file; False: append.
+    """
+    table.to_pandas(integer_object_nulls=True).to_csv(
+        path, index=False, header=header, mode="w" if header else "a")
+
+
 def write_table(name: str, rows: list[dict[str, Any]], out_dir: Path) -> Path:
     """Write one of the four tables as ``out_dir/<name>.parquet``.
 
@@ -52,7 +67,7 @@ def write_table(name: str, rows: list[dict[str, Any]], out_dir: Path) -> Path:
     _atomic_write(path, lambda tmp: pq.write_table(table, tmp))
     if name == "obligations":
         csv_path = Path(out_dir) / "obligations.csv"
-        _atomic_write(csv_path, lambda tmp: table.to_pandas().to_csv(tmp, index=False))
+        _atomic_write(csv_path, lambda tmp: write_csv(table, tmp))
     return path
 
 
@@ -393,8 +408,7 @@ class ResultWriter:
                 continue
             self.files[name].write(table)
             if name == "obligations":
-                table.to_pandas().to_csv(self.csv_tmp, index=False, header=self.csv_header,
-                                         mode="w" if self.csv_header else "a")
+                write_csv(table, self.csv_tmp, header=self.csv_header)
                 self.csv_header = False
         if buffer.candidates and self.cand_path is not None:
             table = candidate_table(buffer.candidates)
@@ -406,7 +420,7 @@ class ResultWriter:
         """Flush and move every table into place."""
         self.flush()
         if self.csv_header:  # no obligation at all: a CSV with the header only
-            to_table("obligations", []).to_pandas().to_csv(self.csv_tmp, index=False)
+            write_csv(to_table("obligations", []), self.csv_tmp)
         for f in self.files.values():
             f.commit()
         if not self.csv_done:

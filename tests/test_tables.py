@@ -85,6 +85,19 @@ def test_a_batch_made_for_other_settings_is_refused(results, tmp_path: Path) -> 
             w.add_batch(batch)
 
 
+def test_csv_offsets_stay_integers_where_some_rows_have_none(results, tmp_path: Path) -> None:
+    import csv
+
+    cands = [c for r in results for c in r.candidates]
+    write_table("obligations", obligation_rows(cands, THRESHOLD), tmp_path)
+    with (tmp_path / "obligations.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    starts = [r["deadline_start"] for r in rows]
+    assert "" in starts and any(starts)  # both kinds of row are there
+    assert all(v == "" or v.isdigit() for v in starts)
+    assert all(r["confidence"] and r["start"].isdigit() for r in rows)
+
+
 def test_failed_run_leaves_previous_tables(results, tmp_path: Path) -> None:
     with ResultWriter(tmp_path, THRESHOLD) as w:
         w.add(results[0].doc, results[0].mentions, results[0].candidates)
