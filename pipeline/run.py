@@ -15,6 +15,7 @@ bytes, code, models and params are unchanged is loaded instead of recomputed.
 """
 from __future__ import annotations
 
+import atexit
 import gc
 import itertools
 import json
@@ -256,15 +257,25 @@ def _pool_map(func: Callable[[Any], Any], tasks: Iterator[Any], first_item: Any,
     else:  # pragma: no cover - spawn: each worker builds its own
         pool = get_context().Pool(jobs, initializer=_init, initargs=init_args)
     stop = threading.Event()
+
+    def unblock_feeder() -> None:
+        stop.set()
+        for _ in range(jobs * chunk + 1):
+            slots.release()
+
+    # A consumer that never closes this generator (it dropped it half-way, or a traceback
+    # keeps it) leaves the pool open until the interpreter exits, and multiprocessing's own
+    # exit handler then waits for the blocked feeder: unblock it first (exit handlers run
+    # last-in, first-out, and multiprocessing registered its own before the pool started).
+    atexit.register(unblock_feeder)
     with pool:
         try:
             for result in pool.imap(func, _bounded(tasks, slots, stop), chunksize=chunk):
                 slots.release()
                 yield result
         finally:  # the consumer stopped early or failed: unblock the feeder so the pool can close
-            stop.set()
-            for _ in range(jobs * chunk + 1):
-                slots.release()
+            atexit.unregister(unblock_feeder)
+            unblock_feeder()
 
 
 def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -85,6 +85,23 @@ def test_batches_equal_per_document_results_and_are_read_lazily() -> None:
     gen.close()
 
 
+def test_a_generator_left_open_does_not_hang_the_interpreter_at_exit() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "from pipeline.ingest import iter_inputs\n"
+        "from pipeline.run import process, process_batches\n"
+        "from pipeline.settings import load_params\n"
+        f"items = list(iter_inputs({[str(p) for p in INPUTS]!r})) * 4\n"
+        "gen = process(items, load_params(), extract=False, jobs=2, in_flight=4)\n"
+        "batches = process_batches(items, load_params(), extract=False, jobs=2, batch_size=2, in_flight=2)\n"
+        "print(next(gen).doc.doc_id, next(batches).n_docs)\n")  # both left open
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [next(iter_inputs(INPUTS))[1], "2"]
+
+
 def test_bad_setup_fails_in_the_parent_instead_of_hanging() -> None:
     params = copy.deepcopy(PARAMS)
     params["extract"]["lexicon"] = str(ROOT / "models" / "no_such_lexicon.txt")
