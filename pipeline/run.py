@@ -188,18 +188,9 @@ def process(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any]
         in_flight: at most this many items are read ahead of the consumer
             (0: ``64 * jobs``), which keeps memory flat in corpus size.
     """
-    work = ((str(i[0]), i[1]) if isinstance(i, tuple) else i for i in items)
-    cdir = str(cache_dir) if cache_dir else None
-    state = worker_state(params, extract, cdir)  # also validates the set-up before any fork
-    if jobs <= 1:
-        for item in work:
-            yield process_item(item, state)
-        return
-    first = next(work, None)
-    if first is None:
-        return
-    yield from _pool_map(_process, itertools.chain([first], work), first, state, jobs, (params, extract, cdir),
-                         chunk=4, in_flight=in_flight or 64 * jobs)
+    work, state, init_args = _prepare(items, params, extract, cache_dir)
+    yield from _map(work, state, init_args, jobs, local=process_item, remote=_process, item_of=lambda item: item,
+                    chunk=4, in_flight=in_flight or 64 * jobs)
 
 
 def process_batches(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any], *,
@@ -225,29 +216,40 @@ def process_batches(items: Iterable[tuple[Path, str] | Document], params: dict[s
         in_flight: at most this many batches are read ahead of the consumer
             (0: ``16 * jobs``), which keeps memory flat in corpus size.
     """
-    work = ((str(i[0]), i[1]) if isinstance(i, tuple) else i for i in items)
-    cdir = str(cache_dir) if cache_dir else None
-    state = worker_state(params, extract, cdir)
+    work, state, init_args = _prepare(items, params, extract, cache_dir)
     spec = (params["extract"]["threshold"] if extract else 0.0, with_candidates, tuple(tables))
     tasks = ((chunk, spec) for chunk in chunks(work, max(1, batch_size)))
+    yield from _map(tasks, state, init_args, jobs, local=_make_batch, remote=_process_batch,
+                    item_of=lambda task: task[0][0], chunk=1, in_flight=in_flight or 16 * jobs)
+
+
+def _prepare(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any], extract: bool,
+             cache_dir: str | os.PathLike[str] | None) -> tuple[Iterator[Any], dict[str, Any], tuple[Any, ...]]:
+    """The items as picklable work, this process's set-up (built, and so validated, before
+    any fork) and the arguments that rebuild it in a worker."""
+    work = ((str(i[0]), i[1]) if isinstance(i, tuple) else i for i in items)
+    cdir = str(cache_dir) if cache_dir else None
+    return work, worker_state(params, extract, cdir), (params, extract, cdir)
+
+
+def _map(tasks: Iterator[Any], state: dict[str, Any], init_args: tuple[Any, ...], jobs: int, *,
+         local: Callable[[Any, dict[str, Any]], Any], remote: Callable[[Any], Any],
+         item_of: Callable[[Any], Any], chunk: int, in_flight: int) -> Iterator[Any]:
+    """Each task's result in input order: ``local(task, state)`` here with one job, else
+    ``remote(task)`` in a pool of ``jobs`` workers (``item_of`` gives a task's first item,
+    which decides whether jieba is loaded before forking), at most ``in_flight`` tasks
+    read ahead of the consumer.  ``init_args`` are :func:`worker_state`'s, for workers
+    that do not inherit ``state`` (no ``fork``)."""
     if jobs <= 1:
         for task in tasks:
-            yield _make_batch(task, state)
+            yield local(task, state)
         return
     first = next(tasks, None)
     if first is None:
         return
-    yield from _pool_map(_process_batch, itertools.chain([first], tasks), first[0][0], state, jobs,
-                         (params, extract, cdir), chunk=1, in_flight=in_flight or 16 * jobs)
-
-
-def _pool_map(func: Callable[[Any], Any], tasks: Iterator[Any], first_item: Any, state: dict[str, Any],
-              jobs: int, init_args: tuple[Any, ...], *, chunk: int, in_flight: int) -> Iterator[Any]:
-    """``func`` over ``tasks`` in ``jobs`` worker processes, results in input order, at
-    most ``in_flight`` tasks read ahead of the consumer.  ``init_args`` are
-    :func:`worker_state`'s, for workers that do not inherit ``state`` (no ``fork``)."""
-    if state["extractor"] is not None and not _cached(first_item, state):
+    if state["extractor"] is not None and not _cached(item_of(first), state):
         state["extractor"].warm()  # pages to extract: load jieba once, for all workers to share
+    tasks = itertools.chain([first], tasks)
     slots = threading.Semaphore(max(in_flight, chunk))  # imap sends a task once its chunk is full
     if hasattr(os, "fork"):
         # Workers inherit the set-up built above.  Frozen, the garbage collector leaves those
@@ -270,7 +272,7 @@ def _pool_map(func: Callable[[Any], Any], tasks: Iterator[Any], first_item: Any,
     atexit.register(unblock_feeder)
     with pool:
         try:
-            for result in pool.imap(func, _bounded(tasks, slots, stop), chunksize=chunk):
+            for result in pool.imap(remote, _bounded(tasks, slots, stop), chunksize=chunk):
                 slots.release()
                 yield result
         finally:  # the consumer stopped early or failed: unblock the feeder so the pool can close

@@ -265,7 +265,7 @@ class Batch:
         """
         records: dict[str, list[Any]] = {
             "documents": [doc], "provisions": doc.provisions, "mentions": list(mentions),
-            "obligations": [c for c in candidates if c["confidence"] >= self.threshold]}
+            "obligations": obligation_rows(candidates, self.threshold)}
         for name in self.tables:
             rows = records[name]
             columns = self.columns[name]
