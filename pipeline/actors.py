@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .segment import jieba_tokenizer, read_lexicon, word_tags
+from .segment import WordTags, jieba_tokenizer, read_lexicon, word_tags
 
 # What jieba segments as one block (its re_han_default): everything else is one token a character.
 _RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
@@ -119,7 +119,7 @@ def is_head(token: str, lexicon: frozenset[str]) -> bool:
         return True
     if len(token) < 2 or token in _NOT_HEADS and token not in _GENERIC:
         return False
-    if word_tags().get(token) in _VERB_TAGS:
+    if word_tags()[token] in _VERB_TAGS:
         return False  # 查处, 住院, 举办: verbs that happen to end like a body
     return bool(_HEAD_RE.search(token))
 
@@ -168,7 +168,7 @@ class ActorGrammar:
         return jieba_tokenizer(self.lexicon_path)
 
     @functools.cached_property
-    def _tags(self) -> dict[str, str]:
+    def _tags(self) -> WordTags:
         return word_tags()
 
     def warm(self) -> None:
@@ -289,7 +289,7 @@ class ActorGrammar:
             return "stop"
         if is_head(word, self.lexicon) or not first and _COLLECTIVE_RE.fullmatch(so_far):
             return "head"
-        if word not in _PREFIX_TOKENS and (self._tags.get(word) in _VERBAL_TAGS or self._verbal_prefix(word)) \
+        if word not in _PREFIX_TOKENS and (self._tags[word] in _VERBAL_TAGS or self._verbal_prefix(word)) \
                 and not _COLLECTIVE_PREFIX.fullmatch(so_far):
             return "stop"
         if first and len(word) == 1 and word not in _PREFIX_TOKENS:
@@ -333,7 +333,7 @@ class ActorGrammar:
                         break
                     best = nxt
                 break
-            if word not in _PREFIX_TOKENS and (self._tags.get(word) in _VERBAL_TAGS
+            if word not in _PREFIX_TOKENS and (self._tags[word] in _VERBAL_TAGS
                                                or self._verbal_prefix(word)) \
                     and not _COLLECTIVE_PREFIX.fullmatch("".join(t[0] for t in toks[i:j + 1])):
                 break
@@ -368,13 +368,13 @@ class ActorGrammar:
 
     def _verbal_prefix(self, word: str) -> bool:
         """An out-of-vocabulary token that jieba's HMM glued onto a verb (进一步提高, 仅是)."""
-        if word in self._tags:
+        if self._tags[word] is not None:  # a dictionary word
             return False
         if len(word) == 2:  # 仅是: an adverb glued to a verb
-            return self._tags.get(word[0]) in {"d", "c", "p"}
+            return self._tags[word[0]] in {"d", "c", "p"}
         if len(word) < 2:
             return False
-        return any(self._tags.get(word[:n]) in _VERBAL_TAGS or word[:n] in _STOP_TOKENS
+        return any(self._tags[word[:n]] in _VERBAL_TAGS or word[:n] in _STOP_TOKENS
                    for n in (2, 3))
 
     def _extension(self, toks: list[tuple[str, int, int]], j: int, i: int) -> int | None:
@@ -390,7 +390,7 @@ class ActorGrammar:
             word = toks[k][0]
             if word in _STOP_TOKENS and word not in _SUBORDINATE or not _CJK.search(word):
                 return None
-            if word not in _SUBORDINATE and (self._tags.get(word) in _VERBAL_TAGS
+            if word not in _SUBORDINATE and (self._tags[word] in _VERBAL_TAGS
                                              or self._verbal_prefix(word)):
                 return None
             if is_head(word, self.lexicon):
@@ -399,7 +399,7 @@ class ActorGrammar:
                 between = [t[0] for t in toks[j + 1:k]]
                 if _is_generic(word) and k <= j + 3 and (
                         all(w in _SUBORDINATE for w in between)
-                        or all(self._tags.get(w) in _NOUN_TAGS for w in between)):
+                        or all(self._tags[w] in _NOUN_TAGS for w in between)):
                     return k  # 国务院各部门, 国务院税务主管部门 (not 科技部汇总各部门)
                 if k == j + 1 and word[-1] in "部委局厅办处署院司室" and len(word) <= 3 \
                         and word not in self.lexicon:

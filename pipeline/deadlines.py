@@ -81,20 +81,44 @@ class DueDate:
 # Chinese patterns (simplified script)
 # --------------------------------------------------------------------------
 
+
+def _each(chars: str, rest: str = "") -> str:
+    """``a{rest}|b{rest}|…``, one branch a character of ``chars``.
+
+    ``re`` skips quickly to where a match can begin only when a pattern starts
+    with a literal, a character class, or branches that each start with a
+    literal; a pattern that starts with a look-around, an optional part or a
+    branch led by a class is tried at every position of the page.
+    """
+    return "|".join(re.escape(c) + rest for c in chars)
+
+
 _CN_DIGITS = "〇零一二两三四五六七八九十百"
 _YEAR = r"(?<!\d)(?:19|20)\d\d(?!\d)"
+# A year that starts a pattern: the "no digit before" check is the rule's bad_before,
+# since a pattern that starts with a look-behind is tried at every position (see _Rule).
+_YEAR_LEAD = r"(?:19|20)\d\d(?!\d)"
 _MON_N = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 _DAY_N = r"(?:3[01]|[12]\d|0?[1-9]|[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
 _MON = rf"{_MON_N}月"
+# _MON_N at the start of a pattern, each branch led by a literal (see _each)
+_MON_N_LEAD = rf"1[0-2]|{_each('123456789')}|0[1-9]|十[一二]?|{_each('一二三四五六七八九')}"
 _DAY = rf"{_DAY_N}[日号]"
 _MPART = r"(?:底|末|中旬|上旬|下旬|中|初)"
 # a part of a year written after 年 (2022年底, 2022年上半年)
 _YPART = r"(?:底|末|初|中|上半年|下半年|前三季度|第?[一二三四1-4]季度末?)"
 # the same, written without a year (年底前, 上半年前)
 _YPART_BARE = r"(?:年底|年末|年初|年中|上半年|下半年|前三季度|第?[一二三四1-4]季度末?)"
+_YPART_BARE_LEAD = rf"年底|年末|年初|年中|上半年|下半年|前三季度|第[一二三四1-4]季度末?|{_each('一二三四1234', '季度末?')}"
 _LIMIT = r"(?:之前|以前|前|为止|以内|之内|内)"
 _NUM = r"(?:\d{1,3}|[一二两三四五六七八九十百]{1,3}|半)"
 _UNIT = r"(?:个?(?:年|月|季度|星期|周|工作日|小时)|年度|天|日)"
+# 十四五, 九五: the plan a 五年规划 is numbered by
+_PLAN = r"(?:十[一二三四五六七八九]|[六七八九])"
+_QUOTES_OPEN = "“‘\""
+_ONGOING_VERBS = r"(?:推进|开展|实施|坚持|落实)"
+_ONGOING = rf"(?:(?:持续|长期|逐年|逐步|常态化){_ONGOING_VERBS}|长期|持续)"
+_ONGOING_LEAD = "|".join(f"{w}{_ONGOING_VERBS}" for w in ("持续", "长期", "逐年", "逐步", "常态化")) + "|长期|持续"
 _TAG_AFTER = r"(?=[）)\]】；;。，,、\s]|$)"
 _LIMIT_PT = r"(?:之前|以前|前|为止)"  # after a day: 6月30日前 (6月30日内 is not written; 3日内蒙古 is a place)
 
@@ -103,9 +127,10 @@ _LIMIT_PT = r"(?:之前|以前|前|为止)"  # after a day: 6月30日前 (6月30
 class _Rule:
     """A deadline pattern and what may stand just before a match.
 
-    The context checks live outside the pattern so that every pattern starts
-    with a literal or a character class, which ``re`` scans for quickly; a
-    leading look-behind would be tried at every position of the document.
+    The context checks live outside the pattern so that every Chinese pattern
+    starts with a literal, a character class or branches led by literals
+    (``_each``), which ``re`` scans for quickly; a leading look-behind would be
+    tried at every position of the page (``tests/test_deadlines.py`` checks it).
     """
 
     pattern: re.Pattern[str]
@@ -127,37 +152,40 @@ _STAT_BEFORE = r"平均$"  # 平均每年增长, 平均4个工作日以内: stat
 
 _ZH_RULES: list[_Rule] = [
     # 2022年10月底前, 2023年6月30日前, 2022年底前, 2025年前, 2021年内
-    _rule(rf"{_YEAR}年(?:{_MON}(?:{_DAY}{_LIMIT_PT}|{_MPART}?{_LIMIT})|(?:年?{_YPART})?{_LIMIT})", _AFTER_DIGIT),
+    _rule(rf"{_YEAR_LEAD}年(?:{_MON}(?:{_DAY}{_LIMIT_PT}|{_MPART}?{_LIMIT})|(?:年?{_YPART})?{_LIMIT})", _AFTER_DIGIT),
     # 到2025年, 到2025年底, 至2022年6月 (到/至 make the date a limit; 增加到2007年的 is a past figure)
     _rule(rf"(?:至|到)(?:19|20)\d\d(?!\d)年(?:{_MON}(?:{_DAY}|{_MPART})?|{_YPART})?"
           rf"(?:{_LIMIT_PT}|(?<![日号]){_LIMIT})?(?!的)", r"[截直]$"),
     # 年底前, 今年底前, 明年上半年前, 一季度末前 (inside 2022年底前 the longer match wins)
-    _rule(rf"(?=[今明当本次年上下前第一二三四1-4])(?:[今明当本次]年?)?{_YPART_BARE}{_LIMIT}"),
+    _rule(rf"(?:{_each('今明当本次', '年?' + _YPART_BARE)}|{_YPART_BARE_LEAD}){_LIMIT}"),
     # 年内, 今年内, 今年年内, 本年度内 (not 近年内, 多年内; 三年内 is a duration)
-    _rule(r"[今明当本]年(?:度|年)?内|年内", rf"[\d{_CN_DIGITS}几多近数去上往历逐]$"),
+    _rule(rf"{_each('今明当本', '年(?:度|年)?内')}|年内", rf"[\d{_CN_DIGITS}几多近数去上往历逐]$"),
     # 6月底前, 6月30日前, 十月底之前
-    _rule(rf"(?=[\d一二三四五六七八九十]){_MON}(?:{_DAY}{_LIMIT_PT}|{_MPART}?{_LIMIT})", r"[\d年十]$"),
+    _rule(rf"(?:{_MON_N_LEAD})月(?:{_DAY}{_LIMIT_PT}|{_MPART}?{_LIMIT})", r"[\d年十]$"),
     # durations: 三年内, 3年内, 30个工作日内, 半年内 (not 近三年内: the past; not 5月3日内: a date)
-    _rule(rf"(?=[\d一二两三四五六七八九十百半]){_NUM}{_UNIT}(?:以内|之内|内)", rf"[\d{_CN_DIGITS}几多近去前月]$|过去$|{_STAT_BEFORE}"),
+    # (one rule a form of _NUM, so that each starts with a character class)
+    *(_rule(rf"{num}{_UNIT}(?:以内|之内|内)", rf"[\d{_CN_DIGITS}几多近去前月]$|过去$|{_STAT_BEFORE}")
+      for num in (r"\d\d{0,2}", r"[一二两三四五六七八九十百][一二两三四五六七八九十百]{0,2}", "半")),
     # 自本通知印发之日起30日内, 在执法决定作出之日起7个工作日内, 从收到申请后15个工作日内
     # (the body excludes 自/从/在/于 so that the nearest one starts the span, not the 自 of 自治区)
     _rule(rf"(?:自|从|在|于)[^，,。；;：:、\n自从在于]{{1,40}}?(?:之日|后)?起{_NUM}{_UNIT}(?:以内|之内|内)"),
     # 2024年起, 自2024年1月1日起 (not 自…起施行/生效: a validity clause, not a duty's time frame)
-    _rule(rf"(?=[自从12])(?:自|从)?{_YEAR}年(?:{_MON}(?:{_DAY})?)?(?:起|开始)(?!草|诉|义|施行|生效|实行|废止)", _AFTER_DIGIT),
+    _rule(rf"(?:{_each('自从', '(?:19|20)')}|19|20)\d\d(?!\d)年(?:{_MON}(?:{_DAY})?)?(?:起|开始)(?!草|诉|义|施行|生效|实行|废止)",
+          _AFTER_DIGIT),
     # 2023—2025年, 2021-2025年期间 (not a title qualifier: in brackets, or not followed by punctuation)
-    _rule(rf"{_YEAR}年?(?:——|[—–\-－~～至到]){_YEAR}年(?:期间|间|内|时期)?(?=[，,。；;：:、\s]|$)",
+    _rule(rf"{_YEAR_LEAD}年?(?:——|[—–\-－~～至到]){_YEAR}年(?:期间|间|内|时期)?(?=[，,。；;：:、\s]|$)",
           r"[\d（(《〈【\[]$"),
     # 2019年1月1日至2020年12月31日(止)
-    _rule(rf"{_YEAR}年{_MON}(?:{_DAY})?(?:——|[—–\-－~～至到]){_YEAR}年{_MON}(?:{_DAY})?止?", _AFTER_DIGIT),
+    _rule(rf"{_YEAR_LEAD}年{_MON}(?:{_DAY})?(?:——|[—–\-－~～至到]){_YEAR}年{_MON}(?:{_DAY})?止?", _AFTER_DIGIT),
     # 十四五期间, “十四五”时期, “九五”期间, “十四五”末
-    _rule(r"(?=[“\"‘十六七八九])[“\"‘]?(?:十[一二三四五六七八九]|[六七八九])五[”\"’]?(?:规划)?(?:期间|时期|期末|末|期)"),
+    _rule(rf"(?:{_each(_QUOTES_OPEN, _PLAN)}|十[一二三四五六七八九]|{_each('六七八九')})五[”\"’]?(?:规划)?(?:期间|时期|期末|末|期)"),
     # 每年4月底之前, 每年一季度, 每季度, 每月, 每半年, 每两年 (not 每月1500元: an amount; not 每年增长: a rate)
     _rule(rf"每个?(?:年度?|半年|季度?|月|周|星期|旬|[两三四五\d]年)(?:{_MON}(?:{_DAY}|{_MPART})?"
           rf"|第?[一二三四1-4]季度(?:末|初)?|年底|年末|上半年|下半年|初|末|底)?{_LIMIT}?"
           r"(?![\d.０-９]|增长|递增|增加|减少|下降|平均|[一二三四五六日天])", _STAT_BEFORE),
     _rule(r"定期(?![存储寿限])", r"固$"),
     # tags: 长期坚持, 持续推进, 年内持续推进, 逐年推进
-    _rule(rf"(?=[年持长逐常])(?:年内)?(?:(?:持续|长期|逐年|逐步|常态化)(?:推进|开展|实施|坚持|落实)|长期|持续)(?:推进)?{_TAG_AFTER}",
+    _rule(rf"(?:年内{_ONGOING}|{_ONGOING_LEAD})(?:推进)?{_TAG_AFTER}",
           need=_TAG_BEFORE),
     # 立即执行 as a tag (in running text 立即 is an adverb of manner)
     _rule(rf"(?:立即|即时|马上)(?:执行|实施|启动|开展|落实|办理)?{_TAG_AFTER}", need=_TAG_BEFORE),

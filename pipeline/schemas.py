@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 LANGS = ["zh", "en"]
@@ -206,13 +207,47 @@ def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
     return columns_table(name, {col: [r.get(col) for r in rows] for col in SCHEMAS[name].names})
 
 
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_NUMPY_TYPES = {pa.int64(): np.int64, pa.int32(): np.int32, pa.int16(): np.int16, pa.int8(): np.int8,
+                pa.float64(): np.float64, pa.float32(): np.float32}
+
+
+def column_array(values: list[Any], type_: pa.DataType) -> pa.Array:
+    """A list of Python values (None for null) as an Arrow array of ``type_``.
+
+    What ``pa.array(values, type=type_)`` gives, built from buffers: ``pa.array``
+    imports pandas the first time it runs (0.3 s, for a check that does not
+    apply to lists), and nothing else in ``extract`` needs pandas.
+
+    Args:
+        values: strings, ints, floats or dates, by the type; None where null.
+        type_: string, date32, a signed integer or float type, or a dictionary of strings.
+    """
+    if pa.types.is_dictionary(type_):
+        return column_array(values, pa.string()).dictionary_encode().cast(type_)
+    n = len(values)
+    missing = np.fromiter((v is None for v in values), dtype=bool, count=n)
+    nulls = int(missing.sum())
+    validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if nulls else None
+    if type_ == pa.string():
+        encoded = [b"" if v is None else v.encode("utf-8") for v in values]
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=n), out=offsets[1:])
+        if offsets[-1] >= 2**31:  # more than a string column's 32-bit offsets can address
+            return pa.array(values, type=type_)
+        return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(offsets.astype(np.int32)),
+                                                pa.py_buffer(b"".join(encoded))], null_count=nulls)
+    if type_ == pa.date32():
+        data = np.fromiter((0 if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values),
+                           dtype=np.int32, count=n)
+    elif type_ in _NUMPY_TYPES:
+        data = np.array([0 if v is None else v for v in values], dtype=_NUMPY_TYPES[type_])
+    else:
+        return pa.array(values, type=type_)
+    return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(data)], null_count=nulls)
+
+
 def columns_table(name: str, columns: dict[str, list[Any]]) -> pa.Table:
     """Columns (one list of values per column of the named schema) as an Arrow table."""
-    arrays = []
-    for f in SCHEMAS[name]:
-        if pa.types.is_dictionary(f.type):
-            arrays.append(pa.array(columns[f.name], type=pa.string()).dictionary_encode()
-                          .cast(f.type))
-        else:
-            arrays.append(pa.array(columns[f.name], type=f.type))
-    return pa.Table.from_arrays(arrays, schema=SCHEMAS[name])
+    schema = SCHEMAS[name]
+    return pa.Table.from_arrays([column_array(columns[f.name], f.type) for f in schema], schema=schema)

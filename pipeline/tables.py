@@ -11,11 +11,13 @@ writes each table as a folder of parts (``obligations.parquet/part-00000.parquet
 """
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -39,19 +41,41 @@ def _atomic_write(path: Path, write) -> None:
             tmp.unlink()
 
 
+def _csv_column(column: pa.ChunkedArray) -> list[Any]:
+    """A column's values as the CSV writes them (None: an empty field)."""
+    if pa.types.is_floating(column.type):
+        # the shortest text that reads back as the same value of the column's own type
+        # (a float32 0.85 prints as 0.85, not as the float64 0.8500000238418579);
+        # to_pylist, because pyarrow's to_numpy imports pandas
+        values = np.array([np.nan if v is None else v for v in column.to_pylist()],
+                          dtype=np.float32 if column.type == pa.float32() else np.float64)
+        text = values.astype(str).astype(object)
+        text[np.isnan(values)] = None
+        return text.tolist()
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column.to_pylist()
+
+
 def write_csv(table: pa.Table, path: Path, header: bool = True) -> None:
     """Write the rows of an obligations table as CSV, or append them.
 
-    Offsets stay integers where some rows have none (pandas alone would print
-    ``1174.0``); dates print as ``2022-10-31`` and a missing value as nothing.
+    The same bytes as pandas' ``to_csv(index=False)`` of the table, without
+    pandas: offsets print as integers where some rows have none (pandas alone
+    would print ``1174.0``), dates as ``2022-10-31``, a missing value as nothing,
+    and a field is quoted only when it holds a comma, a quote or a line break.
 
     Args:
         table: obligations rows (an Arrow table of the obligations schema).
         path: the CSV file.
         header: write a header line and replace the file; False: append.
     """
-    table.to_pandas(integer_object_nulls=True).to_csv(
-        path, index=False, header=header, mode="w" if header else "a")
+    columns = [_csv_column(c) for c in table.columns]
+    with open(path, "w" if header else "a", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        if header:
+            writer.writerow(table.column_names)
+        writer.writerows(zip(*columns))
 
 
 def write_table(name: str, rows: list[dict[str, Any]], out_dir: Path) -> Path:

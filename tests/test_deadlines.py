@@ -141,6 +141,20 @@ def test_longest_match_wins() -> None:
     assert _texts(find_deadlines("2022年10月底前完成", "zh")) == ["2022年10月底前"]
 
 
+def test_chinese_patterns_let_re_skip_to_where_a_match_can_start() -> None:
+    # A pattern that starts with a look-around or an optional part is tried at every
+    # position of a page; with a literal or a character class first, re skips ahead.
+    from re import _compiler, _parser  # the module re itself compiles with
+
+    from pipeline import deadlines
+
+    for rule in deadlines._ZH_RULES:
+        flags = rule.pattern.flags
+        parsed = _parser.parse(rule.pattern.pattern, flags)
+        prefix, _, _ = _compiler._get_literal_prefix(parsed, flags)
+        assert prefix or _compiler._get_charset_prefix(parsed, flags), rule.pattern.pattern
+
+
 def test_find_empty_and_unknown_lang() -> None:
     assert find_deadlines("", "zh") == []
     # an unknown language runs both pattern sets

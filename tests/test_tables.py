@@ -98,6 +98,24 @@ def test_csv_offsets_stay_integers_where_some_rows_have_none(results, tmp_path: 
     assert all(r["confidence"] and r["start"].isdigit() for r in rows)
 
 
+def test_csv_is_what_pandas_writes(results, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from pipeline.tables import write_csv
+
+    cands = [c for r in results for c in r.candidates]
+    tricky = [{"obligation_id": "a,b", "doc_id": 'say "x"', "duty": "two\nlines", "actor": "cr\rlf",
+               "confidence": 0.1 + 0.2, "start": None, "end": 5, "due_start": dt.date(2022, 1, 2),
+               "method": "zh.you", "deadline": ""},
+              {"obligation_id": "b", "confidence": None, "role": "lead", "duty": " x ", "deadline": "  "}]
+    for rows in (obligation_rows(cands, THRESHOLD), tricky):
+        table = to_table("obligations", rows)
+        write_csv(table.slice(0, 1), tmp_path / "ours.csv")
+        write_csv(table.slice(1), tmp_path / "ours.csv", header=False)
+        table.to_pandas(integer_object_nulls=True).to_csv(tmp_path / "pandas.csv", index=False)
+        assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
 def test_failed_run_leaves_previous_tables(results, tmp_path: Path) -> None:
     with ResultWriter(tmp_path, THRESHOLD) as w:
         w.add(results[0].doc, results[0].mentions, results[0].candidates)
