@@ -234,21 +234,36 @@ class ActorGrammar:
             start: the offset to test.
         """
         freq = self._tok.FREQ
+        parts = self._parts
         limit = min(len(text), start + MAX_ACTOR_CHARS)
+        # _part judges a word alone (memoised) unless the name so far holds a collective
+        # hint; the hints are one or two characters, so the first one found in the window
+        # is in text[start:k] exactly when it ends by k.
+        hint = _COLLECTIVE_HINT.search(text, start, limit)
+        hint_end = hint.end() if hint else limit + 1
         todo, seen = [start], {start}
         while todo:
             p = todo.pop()
             if not freq.get(text[p:p + 1]):
                 return True  # a character jieba knows no word for: its HMM may make one here
-            ends = self._word_ends(text, p, limit)
+            ends = []
+            for k in range(p + 1, limit + 1):  # _word_ends, inlined: the hottest loop of a run
+                n = freq.get(text[p:k])
+                if n is None:
+                    break
+                if n:
+                    ends.append(k)
             if len(ends) == 1 and _CJK.match(text, p + 1) \
                     and all(k == p + 2 for k in self._word_ends(text, p + 1, limit)):
                 # Two lone characters in a row: jieba's HMM may glue them into a word the
                 # dictionary lacks (立 + 山: 立山经济开发区).
                 ends += [k for k in (p + 2, p + 3) if k <= limit]
+            first = p == start
             for k in ends:
                 word = text[p:k]
-                part = self._part(word, text[start:k], p == start)
+                part = parts.get((word, first)) if k < hint_end else None
+                if part is None:
+                    part = self._part(word, text[start:k], first)
                 if part == "head":
                     return True
                 if part == "modifier" and k < limit and k not in seen:

@@ -16,6 +16,7 @@ bytes, code, models and params are unchanged is loaded instead of recomputed.
 from __future__ import annotations
 
 import atexit
+import collections
 import gc
 import itertools
 import json
@@ -218,7 +219,7 @@ def process_batches(items: Iterable[tuple[Path, str] | Document], params: dict[s
     """
     work, state, init_args = _prepare(items, params, extract, cache_dir)
     spec = (params["extract"]["threshold"] if extract else 0.0, with_candidates, tuple(tables))
-    tasks = ((chunk, spec) for chunk in chunks(work, max(1, batch_size)))
+    tasks = ((chunk, spec) for chunk in chunks(work, max(1, batch_size), workers=jobs if jobs > 1 else 0))
     yield from _map(tasks, state, init_args, jobs, local=_make_batch, remote=_process_batch,
                     item_of=lambda task: task[0][0], chunk=1, in_flight=in_flight or 16 * jobs)
 
@@ -280,18 +281,38 @@ def _map(tasks: Iterator[Any], state: dict[str, Any], init_args: tuple[Any, ...]
             unblock_feeder()
 
 
-def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def chunks(items: Iterable[Any], size: int, workers: int = 0) -> Iterator[list[Any]]:
     """Lists of ``size`` consecutive items (the last one shorter), read lazily.
 
     Args:
         items: any iterable.
         size: items per list, at least 1.
+        workers: when more than 0, the lists shrink near the end (each at most a
+            ``2 * workers``-th of what is left) so that the workers finish together
+            instead of one waiting for the other's last full list.  Costs a read-ahead
+            of ``2 * workers * size`` items.
     """
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
+    if workers <= 0:
+        chunk: list[Any] = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
             yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        return
+    it = iter(items)
+    ahead: collections.deque[Any] = collections.deque()
+    horizon = 2 * workers * size
+    exhausted = False
+    while True:
+        while not exhausted and len(ahead) < horizon + size:
+            try:
+                ahead.append(next(it))
+            except StopIteration:
+                exhausted = True
+        if not ahead:
+            return
+        n = size if not exhausted else min(size, -(-len(ahead) // (2 * workers)))
+        yield [ahead.popleft() for _ in range(n)]

@@ -10,7 +10,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.errors import ObligationsError
 from pipeline.ingest import iter_inputs
-from pipeline.run import process, process_batches
+from pipeline.run import chunks, process, process_batches
 from pipeline.settings import load_params
 
 HERE = Path(__file__).parent
@@ -66,7 +66,7 @@ def test_batches_equal_per_document_results_and_are_read_lazily() -> None:
     items = list(iter_inputs(INPUTS))
     one = list(process(items, PARAMS, jobs=1))
     batches = list(process_batches(items, PARAMS, jobs=2, batch_size=3, with_candidates=True))
-    assert [b.n_docs for b in batches] == [3] * (len(items) // 3) + ([len(items) % 3] if len(items) % 3 else [])
+    assert [b.n_docs for b in batches] == [len(c) for c in chunks(items, 3, workers=2)]
     assert [s[0] for b in batches for s in b.statuses] == [r.doc.source for r in one]
     assert [c for b in batches for c in b.candidates] == [c for r in one for c in r.candidates]
     assert [m for b in batches for m in b.columns["mentions"]["mention_id"]] == \
@@ -81,8 +81,24 @@ def test_batches_equal_per_document_results_and_are_read_lazily() -> None:
 
     gen = process_batches(feed(), PARAMS, extract=False, jobs=2, batch_size=2, in_flight=4)
     assert next(gen).n_docs == 2
-    assert len(pulled) <= 2 * (4 + 1) + 1 < len(items) * 6
+    # 4 batches in flight, one being made, and the chunker's read-ahead (2 * jobs batches)
+    assert len(pulled) <= 2 * (4 + 1) + 2 * 2 * 2 + 2 + 1 < len(items) * 6
     gen.close()
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 33, 100, 341])
+def test_chunks_shrink_at_the_end_so_workers_finish_together(n: int) -> None:
+    plain = list(chunks(range(n), 8))
+    assert [len(c) for c in plain] == [8] * (n // 8) + ([n % 8] if n % 8 else [])
+    spread = list(chunks(iter(range(n)), 8, workers=2))
+    assert [x for c in spread for x in c] == list(range(n))  # every item once, in order
+    left = n
+    for c in spread:
+        assert 1 <= len(c) <= 8
+        assert len(c) == 8 or len(c) == -(-left // 4)  # near the end: a quarter of what is left
+        left -= len(c)
+    if n >= 64:
+        assert [len(c) for c in spread[-4:]] == [1, 1, 1, 1]
 
 
 def test_a_generator_left_open_does_not_hang_the_interpreter_at_exit() -> None:
