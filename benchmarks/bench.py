@@ -257,6 +257,11 @@ def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang:
         if len(jobs) > 1:
             last = record["extract"][f"jobs{jobs[-1]}"]
             record[f"speedup_{jobs[0]}_to_{jobs[-1]}"] = round(one["seconds"] / last["seconds"], 3)
+            if jobs[0] == 1 and jobs[-1] == 2:
+                # Against what the machine gave bare jieba split over two processes in the same
+                # round: 1.0 means extract scales as well as a job that needs nothing but CPU.
+                record["speedup_over_machine_1_to_2"] = round(
+                    record["speedup_1_to_2"] / record["jieba_cut"]["speedup_1_to_2"], 3)
             # What the speed-up would be on idle cores: the work is the CPU time, spread evenly.
             record[f"cpu_bound_speedup_{jobs[0]}_to_{jobs[-1]}"] = round(
                 jobs[-1] / jobs[0] * one["cpu_seconds"] / last["cpu_seconds"], 3)

@@ -72,6 +72,9 @@ _NOUN_TAGS = frozenset("n nz j ns nt".split())
 _VERB_TAGS = frozenset("v vd vi".split())
 # jieba dictionary tags that a name-modifier token cannot carry (verbs, adverbs, pronouns ...).
 _VERBAL_TAGS = frozenset("v vd ad d p c u r a ad m q f t i".split())
+_ADVERB_TAGS = frozenset("d ad a".split())
+# adverbs of manner that jieba's dictionary tags as nouns (全面推行, 依法取缔)
+_ADVERBS_TAGGED_AS_NOUNS = frozenset("全面 依法".split())
 _EXTENSIBLE = re.compile("(?:小组|办公室|办公厅|委员会|工作组|中心|专班|指挥部)$")
 _SUBORDINATE = frozenset("有关 相关 各 所属 直属 下属 主管".split())
 _LIST_SEPARATORS = frozenset("、,，;；/")
@@ -307,7 +310,7 @@ class ActorGrammar:
         if word not in _PREFIX_TOKENS and (self._tags[word] in _VERBAL_TAGS or self._verbal_prefix(word)) \
                 and not _COLLECTIVE_PREFIX.fullmatch(so_far):
             return "stop"
-        if first and len(word) == 1 and word not in _PREFIX_TOKENS:
+        if first and (len(word) == 1 and word not in _PREFIX_TOKENS or self._adverb_verb(word)):
             return "stop"
         return "modifier"
 
@@ -354,6 +357,8 @@ class ActorGrammar:
                 break
             if j == i and len(word) == 1 and word not in _PREFIX_TOKENS:
                 break  # 报有关部门, 商同级部门: a one-character verb, not a name's first part
+            if j == i and self._adverb_verb(word):
+                break  # 充分发挥政府作用: a verb phrase, not a name's first part
             j += 1
         if best is None:
             return None
@@ -380,6 +385,14 @@ class ActorGrammar:
                         end = toks[end_tok][2]
                         end_tok += 1
         return Span(toks[i][1], end), end_tok
+
+    def _adverb_verb(self, word: str) -> bool:
+        """A dictionary word made of an adverb and a verb that jieba's dictionary tags as
+        a noun or an idiom (充分发挥 n, 不断完善 l, 严肃查处 nr; not 医疗保障, 机构编制:
+        a noun first).  It cannot open a name, though inside one it may stand
+        (中央全面依法治国委员会)."""
+        return len(word) >= 4 and self._tags[word[-2:]] == "v" and (
+            self._tags[word[:-2]] in _ADVERB_TAGS or word[:-2] in _ADVERBS_TAGGED_AS_NOUNS)
 
     def _verbal_prefix(self, word: str) -> bool:
         """An out-of-vocabulary token that jieba's HMM glued onto a verb (进一步提高, 仅是)."""

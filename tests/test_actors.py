@@ -31,6 +31,11 @@ def listed(grammar, text):
     ("国务院自由贸易试验区工作部际联席会议办公室要加强督促", ["国务院自由贸易试验区工作部际联席会议办公室"],
      "要加强督促"),
     ("科技部汇总各部门意见", ["科技部"], "汇总各部门意见"),
+    # a noun and a verb make a name's first word (机构编制, 医疗保障); an adverb and a verb
+    # may stand inside a name though not at its start
+    ("机构编制部门要加强监督", ["机构编制部门"], "要加强监督"),
+    ("医疗保障部门负责", ["医疗保障部门"], "负责"),
+    ("中央全面依法治国委员会办公室负责督促", ["中央全面依法治国委员会办公室"], "负责督促"),
 ])
 def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     assert listed(grammar, text) == (actors, rest)
@@ -44,6 +49,12 @@ def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     "进一步提高政府决策科学化水平",       # an idiom glued to 政府 by the HMM
     "查处违法违纪社会团体",                # 查处 is a verb, not a body ending in 处
     "仅是铁道部负责的工程",                # an adverb glued to 是 by the HMM
+    # an adverb and a verb that jieba's dictionary lists as one noun or idiom
+    "充分发挥政府投资的引导作用",
+    "不断完善公立医院补偿机制",
+    "全面推行部门联合“双随机、一公开”监管",
+    "依法取缔社会乱办学",
+    "切实加强政府自身建设",
 ])
 def test_clauses_that_do_not_open_with_an_actor(grammar, text):
     assert listed(grammar, text)[0] == []
