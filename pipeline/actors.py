@@ -68,7 +68,10 @@ _STOP_TOKENS = frozenset(
     "召开 发布 印发 通知 意见 方案 关于 深化 强化 优化 提升 促进 扩大 坚持 支持 鼓励 引导 服务 "
     "围绕 聚焦 打造 培育 探索 创新 发挥 增强 提高 保障 确保 实现 形成 针对 结合 通过".split()
 )
-_NOUN_TAGS = frozenset("n nz j ns nt".split())
+# nominal tags: nouns, and verbs or adjectives used as nouns (教育 vn, 卫生 an: 国务院教育行政部门)
+_NOUN_TAGS = frozenset("n nz j ns nt vn an".split())
+# 县级以上, 省级以下: a range of government levels, part of the name (县级以上地方人民政府)
+_LEVEL_RANGE = frozenset("以上 以下".split())
 _VERB_TAGS = frozenset("v vd vi".split())
 # jieba dictionary tags that a name-modifier token cannot carry (verbs, adverbs, pronouns ...).
 _VERBAL_TAGS = frozenset("v vd ad d p c u r a ad m q f t i".split())
@@ -84,6 +87,15 @@ _TRAILING_ETC = re.compile(r"(?:等(?:有关|相关)?(?:部门|单位|机构|地
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _COLLECTIVE_HINT = re.compile(r"各|每个|所有")
 _CLAUSE_END = re.compile(r"[，,。；;：:！？!?\n]")
+# 省、自治区、直辖市人民政府: kinds of division listed before the head they share (one
+# actor, the governments of all of them), or standing alone before a modal (各省、自治区、
+# 直辖市要…)
+_DIVISION = "省|自治区|直辖市|计划单列市|副省级城市|新疆生产建设兵团|地级市|地市|市|州|盟|县|区|旗|乡镇|乡|镇"
+_DIVISION_LIST = re.compile(rf"各?(?:{_DIVISION})(?:[、和及](?:{_DIVISION}))+")
+_DIVISION_LIST_MODAL = re.compile(r"要|应当|应|须|必须|需|负责|牵头|可")
+# 省级人民政府 + 管理专利工作的部门: a department named by what it does, under a body
+# (only when a modal or a role word follows: 国务院有关规定的部门 is not an actor)
+_DESCRIBED_UNIT = re.compile(r"[^，,。；;：:、\s的]{2,12}的(?:部门|机构|单位)(?=要|应当|应|须|必须|负责|牵头|会同|配合)")
 _BRACKETS_OPEN = "(（"
 _BRACKETS_CLOSE = ")）"
 
@@ -295,7 +307,8 @@ class ActorGrammar:
             so_far: the text from the name's start to the token's end.
             first: whether the token would be the name's first.
         """
-        if _COLLECTIVE_HINT.search(so_far):  # 各 + 地方: the tokens together may make a collective
+        if _COLLECTIVE_HINT.search(so_far) or word in _LEVEL_RANGE:
+            # 各 + 地方: the tokens together may make a collective; 县级 + 以上: a range of levels
             return self._judge(word, so_far, first)
         part = self._parts.get((word, first))
         if part is None:
@@ -307,6 +320,8 @@ class ActorGrammar:
             return "stop"
         if is_head(word, self.lexicon) or not first and _COLLECTIVE_RE.fullmatch(so_far):
             return "head"
+        if not first and word in _LEVEL_RANGE and so_far[:-len(word)].endswith("级"):
+            return "modifier"
         if word not in _PREFIX_TOKENS and (self._tags[word] in _VERBAL_TAGS or self._verbal_prefix(word)) \
                 and not _COLLECTIVE_PREFIX.fullmatch(so_far):
             return "stop"
@@ -353,7 +368,8 @@ class ActorGrammar:
                 break
             if word not in _PREFIX_TOKENS and (self._tags[word] in _VERBAL_TAGS
                                                or self._verbal_prefix(word)) \
-                    and not _COLLECTIVE_PREFIX.fullmatch("".join(t[0] for t in toks[i:j + 1])):
+                    and not _COLLECTIVE_PREFIX.fullmatch("".join(t[0] for t in toks[i:j + 1])) \
+                    and not (word in _LEVEL_RANGE and j > i and toks[j - 1][0].endswith("级")):
                 break
             if j == i and len(word) == 1 and word not in _PREFIX_TOKENS:
                 break  # 报有关部门, 商同级部门: a one-character verb, not a name's first part
@@ -445,22 +461,38 @@ class ActorGrammar:
             start: offset where the list must begin.
             limit: offset the list may not run past.
         """
-        # Every actor ends with a head, and begins with a word that can open a name: a clause
-        # without both is not segmented at all (most clauses open with a verb or an adverb).
-        if not self._head_end.search(text, start, min(limit, start + MAX_ACTOR_CHARS + 1)) \
-                or not self.may_open(text, start):
-            return [], start
         # A list runs on only across 、/ and brackets: segment up to the clause's end.
         stop = _CLAUSE_END.search(text, start, min(limit, start + 80))
-        toks = self.tokens(text, start, stop.start() if stop else min(limit, start + 80))
+        clause_end = stop.start() if stop else min(limit, start + 80)
+        shared = self._division_list(text, start, clause_end)
+        if shared is None and (
+                # Every actor ends with a head, and begins with a word that can open a name: a
+                # clause without both is not segmented at all (most open with a verb or an adverb).
+                not self._head_end.search(text, start, min(limit, start + MAX_ACTOR_CHARS + 1))
+                or not self.may_open(text, start)):
+            return [], start
+        toks = self.tokens(text, shared.end if shared else start, clause_end)
         actors: list[Span] = []
         i = 0
         end = start
-        while i < len(toks):
-            found = self.actor_at(toks, i)
-            if found is None:
-                break
-            span, i = found
+        while True:
+            if shared is not None:
+                span, shared = shared, None
+            else:
+                found = self.actor_at(toks, i) if i < len(toks) else None
+                if found is None:
+                    break
+                span, i = found
+            if i < len(toks) and (m := _DESCRIBED_UNIT.match(text, span.end, toks[-1][2])):
+                k = next((k for k in range(i, len(toks)) if toks[k][2] == m.end()), None)
+                if k is not None:
+                    span, i = Span(span.start, m.end()), k + 1
+            if i < len(toks) and toks[i][0] == "及其":  # 各级人民政府及其有关部门: one party
+                k = i + 1
+                while k < len(toks) and toks[k][0] in {"有关", "相关", "所属", "直属"}:
+                    k += 1
+                if k < len(toks) and _is_generic(toks[k][0]):
+                    span, i = Span(span.start, toks[k][2]), k + 1
             actors.append(span)
             end = span.end
             if i < len(toks) and toks[i][0] == "等":
@@ -478,6 +510,25 @@ class ActorGrammar:
                 continue
             break
         return actors, end
+
+    def _division_list(self, text: str, start: int, end: int) -> Span | None:
+        """The actor ``省、自治区、直辖市人民政府`` (or ``各省、自治区、直辖市`` before a modal)
+        starting at ``start``, or None.
+
+        Args:
+            text: simplified-script text.
+            start: where the actor must begin.
+            end: the end of the clause.
+        """
+        m = _DIVISION_LIST.match(text, start, end)
+        if m is None:
+            return None
+        head = self.actor_at(self.tokens(text, m.end(), end), 0) if m.end() < end else None
+        if head is not None and head[0].start == m.end():
+            return Span(start, head[0].end)
+        if _DIVISION_LIST_MODAL.match(text, m.end(), end):
+            return Span(start, m.end())
+        return None
 
     def split_list(self, text: str, start: int, end: int) -> list[Span]:
         """Split a span known to hold only a list of actors (a tag or a 牵头单位 line).

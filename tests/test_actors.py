@@ -36,6 +36,25 @@ def listed(grammar, text):
     ("机构编制部门要加强监督", ["机构编制部门"], "要加强监督"),
     ("医疗保障部门负责", ["医疗保障部门"], "负责"),
     ("中央全面依法治国委员会办公室负责督促", ["中央全面依法治国委员会办公室"], "负责督促"),
+    # a range of government levels is part of the name; a field before 行政部门 may be a
+    # verb or adjective used as a noun (教育 vn, 卫生 an)
+    ("县级以上地方人民政府要落实属地管理责任", ["县级以上地方人民政府"], "要落实属地管理责任"),
+    ("县级以上地方各级人民政府及国务院部门应当开设政务新媒体", ["县级以上地方各级人民政府", "国务院部门"],
+     "应当开设政务新媒体"),
+    ("省级以下税务机关负责", ["省级以下税务机关"], "负责"),
+    ("国务院教育行政部门负责职业教育工作的统筹规划", ["国务院教育行政部门"], "负责职业教育工作的统筹规划"),
+    # kinds of division listed before the head they share; alone before a modal
+    ("省、自治区、直辖市人民政府应当加强领导", ["省、自治区、直辖市人民政府"], "应当加强领导"),
+    ("各省、自治区、直辖市人民政府、国务院有关部门要按照", ["各省、自治区、直辖市人民政府", "国务院有关部门"], "要按照"),
+    ("各省、自治区、直辖市要因地制宜作出决策", ["各省、自治区、直辖市"], "要因地制宜作出决策"),
+    ("市、县人民政府应当", ["市、县人民政府"], "应当"),
+    ("省、市、县三级要加强", [], "省、市、县三级要加强"),
+    # a body and its departments act as one; a department named by what it does
+    ("各级人民政府及其有关部门应当加强", ["各级人民政府及其有关部门"], "应当加强"),
+    ("国务院及其发展", ["国务院"], "及其发展"),
+    ("省、自治区、直辖市人民政府管理专利工作的部门负责本行政区域内的专利代理管理工作",
+     ["省、自治区、直辖市人民政府管理专利工作的部门"], "负责本行政区域内的专利代理管理工作"),
+    ("国务院有关规定的部门", ["国务院"], "有关规定的部门"),
 ])
 def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     assert listed(grammar, text) == (actors, rest)
@@ -55,6 +74,7 @@ def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     "全面推行部门联合“双随机、一公开”监管",
     "依法取缔社会乱办学",
     "切实加强政府自身建设",
+    "以上部门要加强协作",                  # 以上 "the above", not a range of levels
 ])
 def test_clauses_that_do_not_open_with_an_actor(grammar, text):
     assert listed(grammar, text)[0] == []
