@@ -93,6 +93,9 @@ _CLAUSE_END = re.compile(r"[，,。；;：:！？!?\n]")
 _DIVISION = "省|自治区|直辖市|计划单列市|副省级城市|新疆生产建设兵团|地级市|地市|市|州|盟|县|区|旗|乡镇|乡|镇"
 _DIVISION_LIST = re.compile(rf"各?(?:{_DIVISION})(?:[、和及](?:{_DIVISION}))+")
 _DIVISION_LIST_MODAL = re.compile(r"要|应当|应|须|必须|需|负责|牵头|可")
+# 财政、教育、卫生健康等部门要: fields of government listed before the 等部门 they share
+_FIELD_LIST = re.compile(r"((?:[\u4e00-\u9fff]{2,8}、)+[\u4e00-\u9fff]{2,8})等(?:有关|相关)?(?:部门|单位)"
+                         r"(?=要|应当|应|须|必须|负责|牵头)")
 # 省级人民政府 + 管理专利工作的部门: a department named by what it does, under a body
 # (only when a modal or a role word follows: 国务院有关规定的部门 is not an actor)
 _DESCRIBED_UNIT = re.compile(r"[^，,。；;：:、\s的]{2,12}的(?:部门|机构|单位)(?=要|应当|应|须|必须|负责|牵头|会同|配合)")
@@ -464,7 +467,7 @@ class ActorGrammar:
         # A list runs on only across 、/ and brackets: segment up to the clause's end.
         stop = _CLAUSE_END.search(text, start, min(limit, start + 80))
         clause_end = stop.start() if stop else min(limit, start + 80)
-        shared = self._division_list(text, start, clause_end)
+        shared = self._division_list(text, start, clause_end) or self._field_list(text, start, clause_end)
         if shared is None and (
                 # Every actor ends with a head, and begins with a word that can open a name: a
                 # clause without both is not segmented at all (most open with a verb or an adverb).
@@ -529,6 +532,28 @@ class ActorGrammar:
         if _DIVISION_LIST_MODAL.match(text, m.end(), end):
             return Span(start, m.end())
         return None
+
+    def _field_list(self, text: str, start: int, end: int) -> Span | None:
+        """The actor ``财政、教育、卫生健康等部门`` starting at ``start`` (before a modal), or
+        None: fields of government, none of them opening with a verb (加强教育、卫生等部门
+        is a verb's object).
+
+        Args:
+            text: simplified-script text.
+            start: where the actor must begin.
+            end: the end of the clause.
+        """
+        m = _FIELD_LIST.match(text, start, end)
+        if m is None:
+            return None
+        fields = m.group(1).split("、")
+        if all(is_head(field, self.lexicon) for field in fields):
+            return None  # 发展改革委、财政部等部门: bodies, each its own actor
+        for field in fields:
+            first = self._tok.lcut(field, HMM=True)[0]
+            if first in _STOP_TOKENS or self._tags[first] in _VERBAL_TAGS or self._verbal_prefix(first):
+                return None
+        return Span(start, m.end())
 
     def split_list(self, text: str, start: int, end: int) -> list[Span]:
         """Split a span known to hold only a list of actors (a tag or a 牵头单位 line).

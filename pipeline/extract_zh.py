@@ -26,6 +26,9 @@ from .provisions import provision_at
 from .schemas import Candidate, Document, Provision
 
 _TAG_CUE = re.compile(r"牵头|负责|配合|参与|协助|协办|主责|责任单位|责任部门|落实")
+# (人力资源社会保障部、财政部负责。列第一位者为牵头单位，下同): the document's own convention
+# that the body listed first in a tag leads, stated once for the tags from there on
+_FIRST_LEADS = re.compile(r"(?:列|排)在?(?:第一位|首位)(?:者|的(?:部门|单位)?)?(?:为|是)牵头(?:单位|部门)")
 _FIELD = re.compile(
     r"\s*(牵头单位|牵头部门|责任单位|责任部门|负责单位|负责部门|主责单位|主责部门|配合单位|配合部门|协办单位|参与单位|"
     r"实施单位|完成单位)\s*[:：]\s*")
@@ -194,6 +197,7 @@ class ChineseExtractor:
     def _tags(self, paragraphs: list[tuple[int, int]], claimed: _Claims) -> list[Candidate]:
         out: list[Candidate] = []
         view = self._view
+        note = _FIRST_LEADS.search(view)
         for ps, pe in paragraphs:
             prev_end = ps
             for ts, te in _bracket_groups(view, ps, pe):
@@ -205,6 +209,8 @@ class ChineseExtractor:
                     continue
                 task = self._task_scope(ts, prev_end, ps)
                 body_start = _skip_label(view, task[0])
+                if note and te > note.start() and len(rows) > 1 and rows[0][1] == "responsible":
+                    rows[0] = (rows[0][0], "lead", rows[0][2], rows[0][3])
                 for actor, role, cue, deadline in rows:
                     c = self._cand(actor, role, (body_start, ts), "zh.tag", cue, (task[0], te), deadline)
                     if c:

@@ -55,6 +55,10 @@ def listed(grammar, text):
     ("省、自治区、直辖市人民政府管理专利工作的部门负责本行政区域内的专利代理管理工作",
      ["省、自治区、直辖市人民政府管理专利工作的部门"], "负责本行政区域内的专利代理管理工作"),
     ("国务院有关规定的部门", ["国务院"], "有关规定的部门"),
+    # fields of government sharing 等部门 make one actor; bodies stay one actor each
+    ("财政、教育、卫生健康、医保等部门要建立协调推进机制", ["财政、教育、卫生健康、医保等部门"], "要建立协调推进机制"),
+    ("发展改革委、财政部等部门要", ["发展改革委", "财政部"], "要"),
+    ("加强教育、卫生等部门要", [], "加强教育、卫生等部门要"),
 ])
 def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     assert listed(grammar, text) == (actors, rest)

@@ -38,6 +38,19 @@ def test_closing_tag_governs_the_whole_numbered_task(extractor):
     assert got[1][2] == "加强顶层设计。具体包括:1研究制定规划纲要"
 
 
+def test_the_body_listed_first_leads_where_the_document_says_so(extractor):
+    text = ("（一）加大稳岗支持力度。对不裁员的参保企业，可返还失业保险费。（人力资源社会保障部、财政部负责。"
+            "列第一位者为牵头单位，下同）\n"
+            "（二）支持创业载体建设。对创业孵化基地给予奖补。（财政部、人力资源社会保障部、人民银行负责）\n"
+            "（三）扩大就业见习补贴范围。（人力资源社会保障部负责）\n")
+    got = [(a, r) for a, r, _, _ in rows(extractor, text)]
+    assert got == [("人力资源社会保障部", "lead"), ("财政部", "responsible"),
+                   ("财政部", "lead"), ("人力资源社会保障部", "responsible"), ("人民银行", "responsible"),
+                   ("人力资源社会保障部", "responsible")]  # one body alone: no one to lead
+    without_note = text.replace("。列第一位者为牵头单位，下同", "")
+    assert {r for _, r, _, _ in rows(extractor, without_note)} == {"responsible"}
+
+
 def test_responsibility_field_inside_a_tag_and_notes_after_it(extractor):
     text = ("(一)加强市场体系建设。推进高标准市场体系建设。〔责任单位:省发展改革委、省市场监管局按职责分工负责。"
             "具体任务均涉及相关市(州)人民政府,不再做分工,下同。〕\n")
