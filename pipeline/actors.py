@@ -264,13 +264,7 @@ class ActorGrammar:
             p = todo.pop()
             if not freq.get(text[p:p + 1]):
                 return True  # a character jieba knows no word for: its HMM may make one here
-            ends = []
-            for k in range(p + 1, limit + 1):  # _word_ends, inlined: the hottest loop of a run
-                n = freq.get(text[p:k])
-                if n is None:
-                    break
-                if n:
-                    ends.append(k)
+            ends = self._word_ends(text, p, limit)
             if len(ends) == 1 and _CJK.match(text, p + 1) \
                     and all(k == p + 2 for k in self._word_ends(text, p + 1, limit)):
                 # Two lone characters in a row: jieba's HMM may glue them into a word the

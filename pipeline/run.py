@@ -292,16 +292,6 @@ def chunks(items: Iterable[Any], size: int, workers: int = 0) -> Iterator[list[A
             instead of one waiting for the other's last full list.  Costs a read-ahead
             of ``2 * workers * size`` items.
     """
-    if workers <= 0:
-        chunk: list[Any] = []
-        for item in items:
-            chunk.append(item)
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-        return
     it = iter(items)
     ahead: collections.deque[Any] = collections.deque()
     horizon = 2 * workers * size
@@ -314,5 +304,5 @@ def chunks(items: Iterable[Any], size: int, workers: int = 0) -> Iterator[list[A
                 exhausted = True
         if not ahead:
             return
-        n = size if not exhausted else min(size, -(-len(ahead) // (2 * workers)))
-        yield [ahead.popleft() for _ in range(n)]
+        n = min(size, -(-len(ahead) // (2 * workers))) if exhausted and workers > 0 else size
+        yield [ahead.popleft() for _ in range(min(n, len(ahead)))]
