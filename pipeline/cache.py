@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .schemas import Document, Mention, Provision, document_row
-from .settings import MODELS_DIR, REPO_ROOT
+from .settings import CACHE_ROOT, MODELS_DIR
 
-CACHE_ROOT = Path(os.environ.get("OBLIGATIONS_CACHE", REPO_ROOT / ".cache"))
 DEFAULT_DIR = CACHE_ROOT / "extract"
 PACKAGE_DIR = Path(__file__).resolve().parent
 FORMAT = 1

@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from .normalize import changed_by, code_points, opencc_converter, to_simplified
+from .normalize import changed_by, code_points, to_simplified
 
 __all__ = [
     "extract_metadata", "detect_lang", "detect_script", "parse_date",
@@ -520,8 +520,6 @@ def detect_script(text: str, lang: str | None = None) -> str:
     lang = lang or detect_lang(text)
     if lang != "zh":
         return "latn"
-    if opencc_converter("s2t") is None:
-        return "hans"
     codes = code_points(text[:20000])
     n_trad = int(changed_by("t2s")[codes].sum())
     n_simp = int(changed_by("s2t")[codes].sum())

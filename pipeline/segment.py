@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import ModelMissing, UsageError
-from .settings import REPO_ROOT
+from .settings import CACHE_ROOT, is_private
 
-CACHE_DIR = Path(os.environ.get("OBLIGATIONS_CACHE", REPO_ROOT / ".cache"))
+CACHE_DIR = CACHE_ROOT
 BODY_TAG = "nt"
 
 
@@ -55,7 +55,7 @@ def jieba_tokenizer(lexicon: str):
     tok.tmp_dir = str(CACHE_DIR)
     tok.cache_file = str(CACHE_DIR / "jieba.cache")
     cache = Path(tok.cache_file)
-    if _private(cache):
+    if is_private(cache):
         try:
             # What initialize() does with its cache, three times faster: marshal.load on a
             # file object reads it piece by piece, marshal.loads takes the bytes at once.
@@ -145,7 +145,7 @@ def word_tags() -> WordTags:
     st = source.stat()
     stamp = hashlib.sha256(f"{source}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
     cached = CACHE_DIR / f"jieba_tags.{stamp}.tsv"
-    if _private(cached):
+    if is_private(cached):
         try:
             data = cached.read_bytes()
             if data.count(b"\t") == data.count(b"\n") and data.endswith(b"\n"):
@@ -161,18 +161,6 @@ def word_tags() -> WordTags:
     except OSError:
         pass  # a read-only cache folder: build the lines again next time
     return WordTags(data)
-
-
-def _private(path: Path) -> bool:
-    """Whether a file and its folder belong to this user and nobody else can write them."""
-    try:
-        for p in (path, path.parent):
-            st = p.stat()
-            if st.st_uid != os.getuid() or st.st_mode & 0o022:
-                return False
-    except OSError:
-        return False
-    return True
 
 
 def hanlp_tokenizer(model_dir: str) -> Callable[[str], list[str]]:

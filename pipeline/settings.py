@@ -15,6 +15,8 @@ from .errors import ParamsError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("OBLIGATIONS_MODELS", REPO_ROOT / "models"))
+# Caches the code rebuilds when they are missing: jieba's dictionary, lookup tables, results.
+CACHE_ROOT = Path(os.environ.get("OBLIGATIONS_CACHE", REPO_ROOT / ".cache"))
 
 DEFAULTS: dict[str, Any] = {
     # Folders `obligations ingest` reads when it is given no INPUT (the DVC ingest stage).
@@ -110,3 +112,20 @@ def load_params(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
                 if not Path(value).is_absolute():
                     section[key] = str((p.parent / value).resolve())
     return params
+
+
+def is_private(path: Path) -> bool:
+    """Whether a cache file and its folder belong to this user and nobody else can
+    write them: caches are only read back when they are (else they are rebuilt).
+
+    Args:
+        path: the cache file.
+    """
+    try:
+        for p in (path, path.parent):
+            st = p.stat()
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return False
+    except OSError:
+        return False
+    return True

@@ -4,7 +4,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.normalize import join_broken_lines, normalize_text
+import numpy as np
+import pytest
+
+from pipeline import normalize
+from pipeline.normalize import changed_by, join_broken_lines, normalize_text, to_simplified
 
 DEV = Path(__file__).parent / "data" / "dev"
 _WS = re.compile(r"\s+")
@@ -62,3 +66,58 @@ def test_content_is_unchanged_but_whitespace() -> None:
         removed_hyphen = _WS.sub("", raw).replace("-", "")
         assert _WS.sub("", out).replace("-", "") == removed_hyphen, path.name
         assert "\n\n\n" not in out and "\u3000" not in out
+
+
+@pytest.fixture
+def table_cache(tmp_path, monkeypatch):
+    """An empty cache folder for the OpenCC tables, and no table memoised in this process."""
+    monkeypatch.setattr(normalize, "CACHE_ROOT", tmp_path)
+    changed_by.cache_clear()
+    yield tmp_path
+    changed_by.cache_clear()
+
+
+def test_the_table_of_changed_characters_is_kept_and_read_back(table_cache, monkeypatch) -> None:
+    t2s = changed_by("t2s")
+    assert t2s[ord("國")] and t2s[ord("發")] and not t2s[ord("国")] and not t2s[ord("A")]
+    assert changed_by("s2t")[ord("国")] and not changed_by("s2t")[ord("國")]
+    (path,) = table_cache.glob("opencc_t2s.*.npy")
+    assert path.stat().st_size < 150_000  # one bit per code point
+
+    def no_build(config: str) -> np.ndarray:
+        raise AssertionError("the cached table should have been read")
+
+    monkeypatch.setattr(normalize, "_build_changed_by", no_build)
+    changed_by.cache_clear()
+    again = changed_by("t2s")
+    assert again.dtype == bool and again.shape == t2s.shape and (again == t2s).all()
+
+
+def test_a_table_others_could_have_written_is_rebuilt(table_cache, monkeypatch) -> None:
+    expected = changed_by("t2s").copy()
+    (path,) = table_cache.glob("opencc_t2s.*.npy")
+    np.save(path, np.packbits(np.ones_like(expected)))  # a wrong table...
+    table_cache.chmod(0o777)  # ...in a folder anyone can write
+    built = []
+    monkeypatch.setattr(normalize, "_build_changed_by",
+                        lambda config, build=normalize._build_changed_by: built.append(config) or build(config))
+    changed_by.cache_clear()
+    try:
+        assert (changed_by("t2s") == expected).all() and built == ["t2s"]
+    finally:
+        table_cache.chmod(0o700)
+
+
+def test_simplified_text_converts_to_itself_without_opencc(table_cache, monkeypatch) -> None:
+    changed_by("t2s")
+
+    def no_opencc(config: str):
+        raise AssertionError(f"OpenCC ({config}) loaded for text it does not change")
+
+    monkeypatch.setattr(normalize, "opencc_converter", no_opencc)
+    text = "各地区要在2022年10月底前完成排查（国家发展改革委牵头）。" * 20
+    assert to_simplified(text) is text
+    monkeypatch.undo()
+    monkeypatch.setattr(normalize, "CACHE_ROOT", table_cache)
+    assert to_simplified("各地區要在2022年10月底前完成排查（國家發展改革委牵頭）。") == \
+        "各地区要在2022年10月底前完成排查（国家发展改革委牵头）。"
