@@ -79,6 +79,8 @@ _ADVERB_TAGS = frozenset("d ad a".split())
 # adverbs of manner that jieba's dictionary tags as nouns (全面推行, 依法取缔)
 _ADVERBS_TAGGED_AS_NOUNS = frozenset("全面 依法".split())
 _EXTENSIBLE = re.compile("(?:小组|办公室|办公厅|委员会|工作组|中心|专班|指挥部)$")
+# role words that name a body only right before its head (牵头单位, 配合部门, 责任单位)
+_ROLE_PREFIXES = frozenset("牵头 配合 责任".split())
 _SUBORDINATE = frozenset("有关 相关 各 所属 直属 下属 主管".split())
 _LIST_SEPARATORS = frozenset("、,，;；/")
 _CONJUNCTIONS = frozenset("和 及 与 以及 暨".split())
@@ -137,9 +139,19 @@ def is_head(token: str, lexicon: frozenset[str]) -> bool:
         return True
     if len(token) < 2 or token in _NOT_HEADS and token not in _GENERIC:
         return False
-    if word_tags()[token] in _VERB_TAGS:
-        return False  # 查处, 住院, 举办: verbs that happen to end like a body
+    if word_tags()[token] in _VERB_TAGS or _adverb_verb(token):
+        return False  # 查处, 住院, 举办, 依法查处: verbs that happen to end like a body
     return bool(_HEAD_RE.search(token))
+
+
+def _adverb_verb(word: str) -> bool:
+    """A dictionary word made of an adverb and a verb that jieba's dictionary tags as
+    a noun or an idiom (充分发挥 n, 不断完善 l, 严肃查处 nr, 依法查处 l; not 医疗保障,
+    机构编制: a noun first).  It cannot open a name, nor end one, though inside one it
+    may stand (中央全面依法治国委员会)."""
+    tags = word_tags()
+    return len(word) >= 4 and tags[word[-2:]] == "v" and (
+        tags[word[:-2]] in _ADVERB_TAGS or word[:-2] in _ADVERBS_TAGGED_AS_NOUNS)
 
 
 def is_actor_text(text: str, lexicon: frozenset[str]) -> bool:
@@ -322,7 +334,7 @@ class ActorGrammar:
         if word not in _PREFIX_TOKENS and (self._tags[word] in _VERBAL_TAGS or self._verbal_prefix(word)) \
                 and not _COLLECTIVE_PREFIX.fullmatch(so_far):
             return "stop"
-        if first and (len(word) == 1 and word not in _PREFIX_TOKENS or self._adverb_verb(word)):
+        if first and (len(word) == 1 and word not in _PREFIX_TOKENS or _adverb_verb(word)):
             return "stop"
         return "modifier"
 
@@ -370,7 +382,7 @@ class ActorGrammar:
                 break
             if j == i and len(word) == 1 and word not in _PREFIX_TOKENS:
                 break  # 报有关部门, 商同级部门: a one-character verb, not a name's first part
-            if j == i and self._adverb_verb(word):
+            if j == i and _adverb_verb(word):
                 break  # 充分发挥政府作用: a verb phrase, not a name's first part
             j += 1
         if best is None:
@@ -378,6 +390,8 @@ class ActorGrammar:
         first = toks[i][0]
         if best == i and first in _GENERIC:
             return None
+        if first in _ROLE_PREFIXES and best != i + 1:
+            return None  # 牵头单位, 配合部门 are names; 配合有关部门 is a verb and its object
         end_tok = best + 1
         end = toks[best][2]
         if toks[best][0].endswith("部") and end_tok < len(toks) and toks[end_tok][0] == "门":
@@ -398,14 +412,6 @@ class ActorGrammar:
                         end = toks[end_tok][2]
                         end_tok += 1
         return Span(toks[i][1], end), end_tok
-
-    def _adverb_verb(self, word: str) -> bool:
-        """A dictionary word made of an adverb and a verb that jieba's dictionary tags as
-        a noun or an idiom (充分发挥 n, 不断完善 l, 严肃查处 nr; not 医疗保障, 机构编制:
-        a noun first).  It cannot open a name, though inside one it may stand
-        (中央全面依法治国委员会)."""
-        return len(word) >= 4 and self._tags[word[-2:]] == "v" and (
-            self._tags[word[:-2]] in _ADVERB_TAGS or word[:-2] in _ADVERBS_TAGGED_AS_NOUNS)
 
     def _verbal_prefix(self, word: str) -> bool:
         """An out-of-vocabulary token that jieba's HMM glued onto a verb (进一步提高, 仅是)."""

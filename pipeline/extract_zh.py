@@ -47,20 +47,24 @@ _SEGMENT_CUE = re.compile(
 _CUE_ROLE = {"牵头负责": "lead", "负责牵头": "lead", "牵头抓总": "lead", "牵头": "lead", "主责": "lead",
              "配合": "cooperate", "参与": "cooperate", "协助": "cooperate", "协办": "cooperate"}
 _LABEL = re.compile(
-    r"\s*(?:[一二三四五六七八九十百]+、|[(（][一二三四五六七八九十百]+[)）]|\d{1,3}\s*[.、．]|"
+    r"\s*(?:[一二三四五六七八九十百]+、|[(（][一二三四五六七八九十百]+[)）]|"
+    r"\d{1,2}(?:[.．]\d{1,2}){1,3}(?:\s+|(?=[\u4e00-\u9fff])(?![万亿千百十元倍个年月日周天分秒度]))|\d{1,3}\s*[.、．]|"
     r"[(（]\d{1,3}[)）]|[①-⑳]|第[一二三四五六七八九十百零\d]+[条章节]|\d{1,2}(?=[\u4e00-\u9fff]))\s*")
 _ADVERBIAL = re.compile(r"(?:原则上|同时|此外|另外|其中|必要时|今后|届时|为此|对此|随后|并且?|还|也|均)")
-_MODAL = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|将|可|负责|牵头负责|牵头|主要负责)")
+_MODAL = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|将|可|负责|牵头负责|牵头|主要负责|分别负责|共同负责)")
+_MODAL_NEXT = re.compile(r"(?:要|应当|应|须|必须|需|务必|不得|严禁|负责|及时|立即)")
+# 在职责范围内，分别负责…; 在指挥部的统一领导下，做好…: a circumstance between an actor and its duty
+_CIRCUMSTANCE = re.compile(r"在[^，,。；;：:\n]{1,24}?(?:下|内|中)(?:[，,]|(?=要|应当|应|须|必须|负责|分别负责|共同负责))")
 _LEAD_IN_PRED = re.compile(r"负总体责任|负主体责任|负总责|牵头抓总|统筹协调")
 _COOP_PRED = re.compile(r"(?:协助|配合|参与|协同)")
 _SPEECH = re.compile(r"(?:强调|指出|表示|认为|提出了?|要求|介绍|说|透露|称|获悉|了解到|发布|印发|转发|召开|举行|决定|"
-                     r"是|为|作为|已|已经|曾|先后|共|将于|于\d)")
+                     r"是|为|作为|已|已经|曾|先后|一直|始终|正在|共|将于|于\d)")
 # A perfective 了 or a 以来 in the clause marks narration of what was done, not a duty.
 _NARRATIVE = re.compile(r"(?<![为除])了(?![解结])|以来")
 _FREQUENCY = re.compile(r"每(?:年|年度|半年|季度?|月|周|天|日)")
 _NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|有关|(?:党委|党组|董事|主要|分管|部|局|厅|司|处|科|主|副|总)?"
-                             r"(?:长(?![期效远足])|主任|书记|负责人|同志|领导(?!小组)|经理|主席)|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
-_DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|将|负责|牵头负责)(?=[\u4e00-\u9fff])")
+                             r"(?:长(?![期效远足])|主任|书记|负责人|同志|领导(?!小组)|经理|主席)|(?:主要)?职(?:责|能)|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
+_DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|将|负责|牵头负责|分别负责|共同负责)(?=[\u4e00-\u9fff])")
 _FUNCTIONS_HEAD = re.compile(r"^(?P<actor>.{0,30}?)(?:的)?(?:主要职责|主要职能|职责)(?:是|如下|包括)?[:：]?\s*$")
 _TRIM = "。；;，,：: \t"
 
@@ -376,6 +380,8 @@ class ChineseExtractor:
                 if kind != first_label:
                     continue
                 body = qs + lm.end()
+                if self._names_own_actor(body, qe):
+                    continue  # (3)公安部负责…: the members' duties under a heading of the whole body
                 if view.startswith("负责", body):
                     body += 2
                 c = self._cand(actor, "responsible", (body, qe), "zh.functions", None, (qs, qe),
@@ -384,6 +390,16 @@ class ChineseExtractor:
                     out.append(c)
                     claimed.append((qs, qe))
         return out
+
+    def _names_own_actor(self, start: int, end: int) -> bool:
+        """Whether the list item at ``start`` opens with an assignment to bodies of its own
+        (an actor list, then a role word: 负责, 牵头, 会同, a modal), as in a list of what each
+        member of a headquarters does, rather than a function of the body in the heading."""
+        first = _clauses(self._view, start, end)[:1]
+        item = self._clause(first[0][0], first[0][1], start, end) if first else None
+        if item is None:
+            return False
+        return item.cue is not None or self._view.find("负责", start, self._sentence_end(start, end)) >= 0
 
     # -- 4. inline assignments -------------------------------------------------------------
 
@@ -456,7 +472,10 @@ class ChineseExtractor:
             return None
         roles = []
         cue = None
-        pred = list_end
+        circumstance = _CIRCUMSTANCE.match(view, list_end, pe)
+        at = pred = circumstance.end() if circumstance else list_end
+        if circumstance and _SPEECH.match(view, at):
+            return None
         lead_role = "responsible"
         cooperators: list[Span] = []
         if rest.startswith("会同"):
@@ -468,20 +487,24 @@ class ChineseExtractor:
                 pred = co_end
                 whole_sentence = method == "zh.you"
         if not cooperators:
-            mm = _MODAL.match(view, list_end)
+            mm = _MODAL.match(view, at)
             if mm:
-                cue = (list_end, mm.end())
+                cue = (at, mm.end())
                 word = mm.group(0)
                 if word.startswith("牵头"):
                     lead_role = "lead"
-            if _COOP_PRED.match(view, list_end):
+            if _COOP_PRED.match(view, at):
                 lead_role = "cooperate"
-                cue = (list_end, list_end + 2)
-            if _LEAD_IN_PRED.search(view, list_end, min(self._sentence_end(list_end, pe), list_end + _LOOKAHEAD)):
+                cue = (at, at + 2)
+            if _LEAD_IN_PRED.search(view, at, min(self._sentence_end(at, pe), at + _LOOKAHEAD)):
                 lead_role = "lead"
         if pred >= pe or _NOT_PRED_START.match(view, pred):
             return None
-        if method == "zh.subject" and cue is None and not _looks_like_predicate(view, pred):
+        if method == "zh.subject" and cue is None and (
+                not _looks_like_predicate(view, pred)
+                or view[ce - 1] in "后时" and not _MODAL_NEXT.match(view, min(ce + 1, pe))):
+            # a noun phrase, or a time clause (国务院批准启动本预案后，…) but for its actor's
+            # own duty (指挥部接到通知后，要立即组织…; 代理机构接受委托后，不得…)
             return None
         if _NARRATIVE.search(view, pred, min(self._sentence_end(pred, pe), pred + _LOOKAHEAD)):
             return None

@@ -221,7 +221,7 @@ def changed_by(config: str) -> np.ndarray:
     path = _table_path(config)
     if path is not None and is_private(path):
         try:
-            packed = np.load(path, allow_pickle=False)
+            packed = np.load(path)  # arrays only: numpy refuses pickled objects by default
             if packed.dtype == np.uint8 and packed.shape == (_N_CODE_POINTS // 8,):
                 return np.unpackbits(packed).view(bool)
         except (OSError, ValueError):

@@ -59,6 +59,7 @@ def listed(grammar, text):
     ("财政、教育、卫生健康、医保等部门要建立协调推进机制", ["财政、教育、卫生健康、医保等部门"], "要建立协调推进机制"),
     ("发展改革委、财政部等部门要", ["发展改革委", "财政部"], "要"),
     ("加强教育、卫生等部门要", [], "加强教育、卫生等部门要"),
+    ("配合单位要加强协作", ["配合单位"], "要加强协作"),
 ])
 def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     assert listed(grammar, text) == (actors, rest)
@@ -79,6 +80,9 @@ def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     "依法取缔社会乱办学",
     "切实加强政府自身建设",
     "以上部门要加强协作",                  # 以上 "the above", not a range of levels
+    "依法查处价格违法行为",                # adverb + verb words ending like a body (处)
+    "严肃查处以假充真、以次充好等违法行为",
+    "配合有关部门及时打击扰乱市场秩序的犯罪活动",  # 配合 names a body only before its head
 ])
 def test_clauses_that_do_not_open_with_an_actor(grammar, text):
     assert listed(grammar, text)[0] == []

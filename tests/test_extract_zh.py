@@ -127,6 +127,40 @@ def test_functions_list_assigns_each_item_to_the_body(extractor):
                                      ("市科技局", "responsible", "统筹推进科技体制改革", "")]
 
 
+def test_items_naming_their_own_body_are_not_functions_of_the_heading(extractor):
+    # the members' duties of a national emergency plan (State Council, 粮食应急预案)
+    text = ("1.3 国家粮食应急工作指挥部成员单位职责\n"
+            "（1）国家发展改革委负责加强粮食市场价格的监督检查，依法查处价格违法行为。\n"
+            "（2）公安部负责维护粮食供应场所的治安秩序，配合有关部门及时打击扰乱市场秩序的犯罪活动。\n"
+            "（3）财政部负责安排、审核实施本预案所需经费，专款专用。\n")
+    assert rows(extractor, text) == [
+        ("国家发展改革委", "responsible", "加强粮食市场价格的监督检查，依法查处价格违法行为", ""),
+        ("公安部", "responsible", "维护粮食供应场所的治安秩序，配合有关部门及时打击扰乱市场秩序的犯罪活动", ""),
+        ("财政部", "responsible", "安排、审核实施本预案所需经费，专款专用", "")]
+
+
+def test_a_numbered_heading_of_functions_keeps_its_number_out_of_the_actor(extractor):
+    text = "1.1 国家粮食应急工作指挥部职责\n（1）掌握粮食市场形势。\n（2）完成国务院交办的其他事项。\n"
+    assert rows(extractor, text) == [("国家粮食应急工作指挥部", "responsible", "掌握粮食市场形势", ""),
+                                     ("国家粮食应急工作指挥部", "responsible", "完成国务院交办的其他事项", "")]
+
+
+def test_a_circumstance_between_the_bodies_and_their_duty(extractor):
+    text = ("国务院教育行政部门、人力资源社会保障行政部门和其他有关部门在职责范围内，"
+            "分别负责有关的职业教育工作。\n")
+    assert rows(extractor, text) == [(a, "responsible", "有关的职业教育工作", "") for a in
+                                     ("国务院教育行政部门", "人力资源社会保障行政部门", "其他有关部门")]
+    narration = "发展改革委在安排全国农产品深加工项目和资金工作中，一直对西部地区予以适当倾斜。\n"
+    assert rows(extractor, narration) == []
+
+
+def test_a_time_clause_is_not_a_duty_unless_its_subject_must_act(extractor):
+    got = rows(extractor, "4.2.2 国务院批准启动本预案后，国家粮食应急工作指挥部立即进入应急工作状态。\n")
+    assert [a for a, *_ in got] == ["国家粮食应急工作指挥部"]
+    assert rows(extractor, "省级粮食应急工作指挥部接到国家粮食应急工作指挥部通知后，要立即组织落实应急措施。\n") == [
+        ("省级粮食应急工作指挥部", "responsible", "接到国家粮食应急工作指挥部通知后，要立即组织落实应急措施", "")]
+
+
 def test_traditional_page_keeps_its_script(extractor):
     doc = ingest_file(ROOT / "corpus/dev/zh_gov2014_agri_big5.txt", "zh_gov2014_agri_big5", load_params())
     got = extractor(doc, T2S(doc.text))
