@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from .settings import CACHE_ROOT, is_private
+from .settings import CACHE_ROOT, is_private, write_private
 
 __all__ = ["normalize_text", "join_broken_lines", "to_simplified", "opencc_converter", "changed_by", "code_points"]
 
@@ -228,14 +228,9 @@ def changed_by(config: str) -> np.ndarray:
             pass  # unreadable: build it again
     table = _build_changed_by(config)
     if path is not None:
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                np.save(f, np.packbits(table))
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only cache folder: build the table again next time
+        buf = io.BytesIO()
+        np.save(buf, np.packbits(table))
+        write_private(path, buf.getvalue())
     return table
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import ModelMissing, UsageError
-from .settings import CACHE_ROOT, is_private
+from .settings import CACHE_ROOT, is_private, write_private
 
 CACHE_DIR = CACHE_ROOT
 BODY_TAG = "nt"
@@ -153,13 +153,7 @@ def word_tags() -> WordTags:
         except OSError:
             pass
     data = _sorted_tag_lines(source)
-    try:
-        CACHE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, cached)
-    except OSError:
-        pass  # a read-only cache folder: build the lines again next time
+    write_private(cached, data)
     return WordTags(data)
 
 

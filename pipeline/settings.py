@@ -129,3 +129,21 @@ def is_private(path: Path) -> bool:
     except OSError:
         return False
     return True
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a cache file that :func:`is_private` accepts, atomically (a concurrent writer
+    is harmless); a read-only or full cache folder is not an error: the cache is rebuilt
+    next time.
+
+    Args:
+        path: the cache file; its folder is created, readable by this user only.
+        data: the file's bytes.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
