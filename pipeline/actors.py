@@ -40,8 +40,10 @@ _NOT_HEADS = frozenset(
     "主委 编委 常委 办事 举办 创办 承办 兴办 督办 代办 主办 好处 到处 之处 用处 处处 益处 长处 "
     "短处 难处 相处 出处 住处 住院 出院 入院 教室 卧室 温室 密室 医院 学院 法院 庭院 寺院 场所 处所 厕所 住所 诊所 研究所 车站 网站 "
     "岗位 上司 公司 官司 部队 军队 团队 排队 梯队 单位 部门 机构 机关 中心 重心 核心 信心 "
-    "小组 分组 编组".split()
+    "小组 分组 编组 部署 有所 无所".split()
 )
+# Endings of words that are not bodies whatever comes before them (合理布局, 全面部署, 基层干部)
+_NOT_HEAD_ENDINGS = frozenset("布局 格局 结局 大局 全局 开局 部署 干部".split())
 # Generic heads: a body only with a modifier (有关部门, 各单位), never alone.
 _GENERIC = frozenset("部门 单位 机构 机关 中心 公司 银行 小组 工作组".split())
 
@@ -78,6 +80,12 @@ _VERBAL_TAGS = frozenset("v vd ad d p c u r a ad m q f t i".split())
 _ADVERB_TAGS = frozenset("d ad a".split())
 # adverbs of manner that jieba's dictionary tags as nouns (全面推行, 依法取缔)
 _ADVERBS_TAGGED_AS_NOUNS = frozenset("全面 依法".split())
+# verbs that jieba's dictionary tags as nouns, seen opening clauses before their object
+# (压实部门责任, 联系指挥部成员单位, 代表国务院发表讲话, 报经人民银行审核): never a name's first word
+_VERBS_TAGGED_AS_NOUNS = frozenset(
+    "规范 压实 建立健全 经商 报经 动员 联系 领导 代表 责令 部署 通报 备案 有所 周密 高标准 现将 报".split())
+# one-character heads that jieba leaves apart from the field before them (教材 + 局)
+_BUREAU_CHARS = frozenset("局处司室")
 _EXTENSIBLE = re.compile("(?:小组|办公室|办公厅|委员会|工作组|中心|专班|指挥部)$")
 # role words that name a body only right before its head (牵头单位, 配合部门, 责任单位)
 _ROLE_PREFIXES = frozenset("牵头 配合 责任".split())
@@ -101,6 +109,8 @@ _FIELD_LIST = re.compile(r"((?:[\u4e00-\u9fff]{2,8}、)+[\u4e00-\u9fff]{2,8})等
 # 省级人民政府 + 管理专利工作的部门: a department named by what it does, under a body
 # (only when a modal or a role word follows: 国务院有关规定的部门 is not an actor)
 _DESCRIBED_UNIT = re.compile(r"[^，,。；;：:、\s的]{2,12}的(?:部门|机构|单位)(?=要|应当|应|须|必须|负责|牵头|会同|配合)")
+# after a head, words that make it part of a longer noun (政府性基金, 政府网站)
+_NOUN_AFTER_HEAD = frozenset("性 网 网站".split())
 _BRACKETS_OPEN = "(（"
 _BRACKETS_CLOSE = ")）"
 
@@ -137,10 +147,11 @@ def is_head(token: str, lexicon: frozenset[str]) -> bool:
     """
     if token in lexicon or _COLLECTIVE_RE.search(token):
         return True
-    if len(token) < 2 or token in _NOT_HEADS and token not in _GENERIC:
+    if len(token) < 2 or token in _NOT_HEADS and token not in _GENERIC or token[-2:] in _NOT_HEAD_ENDINGS:
         return False
-    if word_tags()[token] in _VERB_TAGS or _adverb_verb(token):
-        return False  # 查处, 住院, 举办, 依法查处: verbs that happen to end like a body
+    tag = word_tags()[token]
+    if tag in _VERB_TAGS or tag == "f" or _adverb_verb(token):
+        return False  # 查处, 住院, 依法查处: verbs that end like a body; 东部: a direction
     return bool(_HEAD_RE.search(token))
 
 
@@ -334,7 +345,8 @@ class ActorGrammar:
         if word not in _PREFIX_TOKENS and (self._tags[word] in _VERBAL_TAGS or self._verbal_prefix(word)) \
                 and not _COLLECTIVE_PREFIX.fullmatch(so_far):
             return "stop"
-        if first and (len(word) == 1 and word not in _PREFIX_TOKENS or _adverb_verb(word)):
+        if first and (len(word) == 1 and word not in _PREFIX_TOKENS or _adverb_verb(word)
+                      or word in _VERBS_TAGGED_AS_NOUNS):
             return "stop"
         return "modifier"
 
@@ -382,8 +394,8 @@ class ActorGrammar:
                 break
             if j == i and len(word) == 1 and word not in _PREFIX_TOKENS:
                 break  # 报有关部门, 商同级部门: a one-character verb, not a name's first part
-            if j == i and _adverb_verb(word):
-                break  # 充分发挥政府作用: a verb phrase, not a name's first part
+            if j == i and (_adverb_verb(word) or word in _VERBS_TAGGED_AS_NOUNS):
+                break  # 充分发挥政府作用, 压实部门责任: a verb phrase, not a name's first part
             j += 1
         if best is None:
             return None
@@ -394,8 +406,11 @@ class ActorGrammar:
             return None  # 牵头单位, 配合部门 are names; 配合有关部门 is a verb and its object
         end_tok = best + 1
         end = toks[best][2]
-        if toks[best][0].endswith("部") and end_tok < len(toks) and toks[end_tok][0] == "门":
-            end, end_tok = toks[end_tok][2], end_tok + 1  # 住房城乡建设部 + 门: the departments
+        if end_tok < len(toks) and toks[best][0].endswith("部") and toks[end_tok][0].startswith("门"):
+            # 住房城乡建设部 + 门 (or 门要, glued by jieba's HMM): the departments
+            end, end_tok = toks[end_tok][1] + 1, end_tok + 1
+        elif end_tok < len(toks) and toks[end_tok][0] in _NOUN_AFTER_HEAD:
+            return None  # 政府 + 性融资担保机构, 中国政府 + 网, 气象站 + 网: the head qualifies a noun
         # 科技厅(委、局): a bracketed note right after the head belongs to the name.
         if end_tok < len(toks) and toks[end_tok][0] in _BRACKETS_OPEN:
             k = end_tok + 1
@@ -417,10 +432,12 @@ class ActorGrammar:
         """An out-of-vocabulary token that jieba's HMM glued onto a verb (进一步提高, 仅是)."""
         if self._tags[word] is not None:  # a dictionary word
             return False
-        if len(word) == 2:  # 仅是: an adverb glued to a verb
-            return self._tags[word[0]] in {"d", "c", "p"}
         if len(word) < 2:
             return False
+        if word[0] in _STOP_TOKENS or word[-1] == "是":
+            return True  # 将雄安, 经向, 应由: a function word glued onto what follows; 这是, 四是
+        if len(word) == 2:  # 仅是: an adverb glued to a verb
+            return self._tags[word[0]] in {"d", "c", "p"}
         return any(self._tags[word[:n]] in _VERBAL_TAGS or word[:n] in _STOP_TOKENS
                    for n in (2, 3))
 
@@ -437,9 +454,11 @@ class ActorGrammar:
             word = toks[k][0]
             if word in _STOP_TOKENS and word not in _SUBORDINATE or not _CJK.search(word):
                 return None
-            if word not in _SUBORDINATE and (self._tags[word] in _VERBAL_TAGS
+            if word not in _SUBORDINATE and (self._tags[word] in _VERBAL_TAGS or word in _VERBS_TAGGED_AS_NOUNS
                                              or self._verbal_prefix(word)):
-                return None
+                return None  # 单位主管部门 + 报 + 项目管理部门: two bodies and a verb between
+            if k == j + 2 and word in _BUREAU_CHARS and self._tags[toks[j + 1][0]] in _NOUN_TAGS:
+                return k  # 教育部 + 教材 + 局: a bureau of the ministry that jieba splits
             if is_head(word, self.lexicon):
                 if _EXTENSIBLE.search(word):
                     return k
@@ -584,8 +603,8 @@ class ActorGrammar:
         item = text[start:end]
         etc = _ETC_CONJ.search(item)
         if etc:  # 市场监管总局等和各有关省级人民政府
-            return [Span(start, start + etc.start()),
-                    *self._split_conjunctions(text, start + etc.end(), end)]
+            rest = [] if item[etc.end():].strip() in _GENERIC else self._split_conjunctions(text, start + etc.end(), end)
+            return [Span(start, start + etc.start()), *rest]  # 人力资源社会保障部等有关部门和单位: one party
         if item in self.lexicon:
             return [Span(start, end)]
         for conj in ("以及", "和", "及", "与"):

@@ -107,6 +107,7 @@ _NON_DUTY = re.compile(
     re.I,
 )
 _RELATIVE = re.compile(r"\s+(?:that|which|who|whose)\s+")
+_VERB_BEFORE_OBJECT = re.compile(r"\s*[a-z]+\s+(?=(?:a|an|the)\s)")
 _SUBJECT_ADVERB = re.compile(r"\s+(?:also|further|jointly|each|both|hereby|immediately)\s*$", re.I)
 _ADVERB = re.compile(r"^(?:also|further|hereafter|thereafter|jointly)\s+", re.I)
 # Asides that may sit between a modal and its verb and are not part of the duty.
@@ -583,20 +584,24 @@ class _DocExtractor:
                 continue
             actors, coops, subj_start = self.subject(max(first, self.clause_start(floor, cue.start)),
                                                      cue.start)
+            cut = subj_start  # where the previous cue's duty ends
             if not actors:
                 # "Any agency that has not adopted the Standards … shall adopt": the subject is
                 # the noun phrase the relative clause hangs on.
                 rel = [m for m in _RELATIVE.finditer(t, max(first, floor), cue.start)]
                 if rel:
                     head_end = rel[0].start()
-                    actors, coops, subj_start = self.subject(
-                        max(first, self.clause_start(floor, head_end)), head_end)
+                    head_start = max(first, self.clause_start(floor, head_end))
+                    # "shall establish an Advisory Council … that shall": the body is the verb's object
+                    verb = _VERB_BEFORE_OBJECT.match(t, head_start, head_end)
+                    actors, coops, subj_start = self.subject(verb.end() if verb else head_start, head_end)
+                    cut = head_end if verb else subj_start  # "appoint an Executive Director" stays a duty
             if not actors:
                 prev_actors = None
                 groups.append((cue, [], [], cue.start, cue.start))
                 continue
             prev_actors = actors
-            groups.append((cue, actors, coops, subj_start, subj_start))
+            groups.append((cue, actors, coops, cut, subj_start))
         for n, (cue, actors, coops, _s, _s2) in enumerate(groups):
             if not actors:
                 continue

@@ -50,21 +50,26 @@ _LABEL = re.compile(
     r"\s*(?:[一二三四五六七八九十百]+、|[(（][一二三四五六七八九十百]+[)）]|"
     r"\d{1,2}(?:[.．]\d{1,2}){1,3}(?:\s+|(?=[\u4e00-\u9fff])(?![万亿千百十元倍个年月日周天分秒度]))|\d{1,3}\s*[.、．]|"
     r"[(（]\d{1,3}[)）]|[①-⑳]|第[一二三四五六七八九十百零\d]+[条章节]|\d{1,2}(?=[\u4e00-\u9fff]))\s*")
-_ADVERBIAL = re.compile(r"(?:原则上|同时|此外|另外|其中|必要时|今后|届时|为此|对此|随后|并且?|还|也|均)")
-_MODAL = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|将|可|负责|牵头负责|牵头|主要负责|分别负责|共同负责)")
+_ADVERBIAL = re.compile(r"(?:原则上|同时|此外|另外|其中|必要时|今后|届时|为此|对此|随后|并且?|还|也|均|"
+                        r"[一二三四五六七八九十]{1,2}是(?!否))")  # 三是各级经济综合部门要…: an enumerator
+_MODAL = re.compile(r"(?:要|应当|应该|应|须|必须|需要|需|务必|将|可以|可|负责|牵头负责|牵头|主要负责|分别负责|共同负责)")
 _MODAL_NEXT = re.compile(r"(?:要|应当|应|须|必须|需|务必|不得|严禁|负责|及时|立即)")
 # 在职责范围内，分别负责…; 在指挥部的统一领导下，做好…: a circumstance between an actor and its duty
 _CIRCUMSTANCE = re.compile(r"在[^，,。；;：:\n]{1,24}?(?:下|内|中)(?:[，,]|(?=要|应当|应|须|必须|负责|分别负责|共同负责))")
 _LEAD_IN_PRED = re.compile(r"负总体责任|负主体责任|负总责|牵头抓总|统筹协调")
 _COOP_PRED = re.compile(r"(?:协助|配合|参与|协同)")
-_SPEECH = re.compile(r"(?:强调|指出|表示|认为|提出了?|要求|介绍|说|透露|称|获悉|了解到|发布|印发|转发|召开|举行|决定|"
-                     r"是|为|作为|已|已经|曾|先后|一直|始终|正在|共|将于|于\d)")
+_SPEECH = re.compile(r"(?:也|还|均|都|亦)?(?:强调|指出|表示|认为|提出了?|要求|介绍|说|透露|称|获悉|了解到|发布|印发|转发|"
+                     r"召开|举行|决定|是|为|作为|已|已经|曾|先后|一直|始终|一向|历来|正在|正按|共|将于|于\d|"
+                     r"反映|意见[:：]|商定|由于|近年来)|"
+                     # 国家地震局《关于…的报告》已经国务院同意: a document forwarded, not a duty
+                     r"《[^》\n]{1,80}》已")
 # A perfective 了 or a 以来 in the clause marks narration of what was done, not a duty.
 _NARRATIVE = re.compile(r"(?<![为除])了(?![解结])|以来")
 _FREQUENCY = re.compile(r"每(?:年|年度|半年|季度?|月|周|天|日)")
-_NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|有关|(?:党委|党组|董事|主要|分管|部|局|厅|司|处|科|主|副|总)?"
-                             r"(?:长(?![期效远足])|主任|书记|负责人|同志|领导(?!小组)|经理|主席)|(?:主要)?职(?:责|能)|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
-_DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应|须|必须|需要|需|务必|将|负责|牵头负责|分别负责|共同负责)(?=[\u4e00-\u9fff])")
+_NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|有关|(?:常务|执行)?副?(?:党委|党组|董事|主要|分管|部|局|厅|司|处|科|署|"
+                             r"秘书|行|院|省|市|县|区|主|总)?"
+                             r"(?:长(?![期效远足])|主任|书记|负责人|同志|领导(?!小组)|经理|主席|总理|成员(?!单位)|委员(?!会))|(?:主要)?职(?:责|能)|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
+_DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应该|应|须|必须|需要|需|务必|将|可以|可(?!持续|靠|行|能|信|视|控|比)|负责|牵头负责|分别负责|共同负责)(?=[\u4e00-\u9fff])")
 _FUNCTIONS_HEAD = re.compile(r"^(?P<actor>.{0,30}?)(?:的)?(?:主要职责|主要职能|职责)(?:是|如下|包括)?[:：]?\s*$")
 _TRIM = "。；;，,：: \t"
 
@@ -213,7 +218,7 @@ class ChineseExtractor:
                     continue
                 task = self._task_scope(ts, prev_end, ps)
                 body_start = _skip_label(view, task[0])
-                if note and te > note.start() and len(rows) > 1 and rows[0][1] == "responsible":
+                if note and te > note.start() and (len(rows) > 1 or "等" in inner) and rows[0][1] == "responsible":
                     rows[0] = (rows[0][0], "lead", rows[0][2], rows[0][3])
                 for actor, role, cue, deadline in rows:
                     c = self._cand(actor, role, (body_start, ts), "zh.tag", cue, (task[0], te), deadline)
@@ -271,6 +276,8 @@ class ChineseExtractor:
             if after_full_stop and not m:
                 continue
             cm = _SEGMENT_CUE.search(seg)
+            if cm and cm.group(2).strip():
+                continue  # the role word is not the segment's last (共落实了165名…, 排在第一位的为牵头部门)
             if cm:
                 list_end = s + cm.start()
                 role = _CUE_ROLE.get(cm.group(1), "responsible")
@@ -281,9 +288,18 @@ class ChineseExtractor:
                 continue
             if m and cm and cm.group(1) in ("负责", "按职责分工负责", "分别负责", "落实") and field_role:
                 role = field_role if field_role != "responsible" else role
-            for span in self.grammar.split_list(view, s, list_end):
-                if is_actor_text(view[span.start:span.end], self.grammar.lexicon) or cm:
-                    rows.append((span, role, cue))
+            by = view.rfind("由", s, list_end)
+            if by >= 0 and cm:
+                s = by + 1  # 技工院校内由人力资源社会保障行政部门负责: the bodies follow 由
+            lead_end = view.find("会同", s, list_end) if cm else -1
+            parts = [(s, list_end, role)]
+            if lead_end > s:  # 国家发展改革委会同有关部门负责: the first leads, the others cooperate
+                parts = [(s, lead_end, "lead" if role == "responsible" else role),
+                         (lead_end + 2, list_end, "cooperate")]
+            for ls, le, part_role in parts:
+                for span in self.grammar.split_list(view, ls, le):
+                    if is_actor_text(view[span.start:span.end], self.grammar.lexicon) or cm:
+                        rows.append((span, part_role, cue))
             after_full_stop = sep == "。"
         return [(a, r, c, deadline) for a, r, c in rows]
 
@@ -508,6 +524,8 @@ class ChineseExtractor:
             return None
         if _NARRATIVE.search(view, pred, min(self._sentence_end(pred, pe), pred + _LOOKAHEAD)):
             return None
+        if method == "zh.you" and (view[ce - 1] == "的" or view.startswith(("担任", "兼任"), ce - 2)):
+            return None  # 由交通部施工的(项目): a description; 由…负责同志担任: who holds a post
         roles = [(a, lead_role) for a in actors] + [(c, "cooperate") for c in cooperators]
         return _Inline(cs, sentence_start, roles, pred, method, cue, whole_sentence)
 

@@ -60,6 +60,8 @@ def listed(grammar, text):
     ("发展改革委、财政部等部门要", ["发展改革委", "财政部"], "要"),
     ("加强教育、卫生等部门要", [], "加强教育、卫生等部门要"),
     ("配合单位要加强协作", ["配合单位"], "要加强协作"),
+    # 部 + 门 makes the departments, even when jieba's HMM glues 门 to the next word
+    ("自然资源部门要根据国家和地方配建标准", ["自然资源部门"], "要根据国家和地方配建标准"),
 ])
 def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     assert listed(grammar, text) == (actors, rest)
@@ -83,6 +85,23 @@ def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     "依法查处价格违法行为",                # adverb + verb words ending like a body (处)
     "严肃查处以假充真、以次充好等违法行为",
     "配合有关部门及时打击扰乱市场秩序的犯罪活动",  # 配合 names a body only before its head
+    # verbs that jieba's dictionary tags as nouns, before their object
+    "压实部门责任，完善治理举措",
+    "联系指挥部成员单位和省级人民政府有关部门开展应急工作",
+    "代表国务院发表讲话或文章",
+    "报经人民银行审核后送社会团体登记管理机关",
+    "部署实施职业教育改革创新重大事项",
+    "合理布局地下基础设施网络",            # 布局 ends like 局 but is not a body
+    "有所发现，有所发明",
+    "我国东部地区地震活动进入活跃时段",    # 东部: a direction
+    # a function word glued by jieba's HMM onto what follows
+    "将雄安新区蓝绿空间占比稳定在70%",
+    "经向主管税务机关备案",
+    "应由国务院制定行政法规",
+    # the head qualifies a longer noun
+    "政府性融资担保机构要坚守主业",
+    "中国政府网政务新媒体要发挥龙头示范作用",
+    "政府网站在向集约化平台迁移前要进行安全评估",
 ])
 def test_clauses_that_do_not_open_with_an_actor(grammar, text):
     assert listed(grammar, text)[0] == []

@@ -263,3 +263,12 @@ def test_a_relative_clause_on_the_subject():
     rows = extract_en(Document(doc_id="x", source="x", lang="en", text=text))
     assert [(c.actor, c.duty) for c in rows] == [("Any agency", "adopt the Standards")]
     assert rows[0].deadline == "no later than 90 days from the date of this order"
+
+
+def test_a_body_created_by_one_duty_and_given_the_next():
+    text = ("The Secretary shall appoint an Executive Director of the Council, who shall serve as a "
+            "liaison to the Council.")
+    rows = extract_en(Document(doc_id="x", source="x", lang="en", text=text))
+    assert [(c.actor, c.duty) for c in rows] == [
+        ("The Secretary", "appoint an Executive Director of the Council"),
+        ("an Executive Director of the Council", "serve as a liaison to the Council")]

@@ -161,6 +161,55 @@ def test_a_time_clause_is_not_a_duty_unless_its_subject_must_act(extractor):
         ("省级粮食应急工作指挥部", "responsible", "接到国家粮食应急工作指挥部通知后，要立即组织落实应急措施", "")]
 
 
+def test_a_list_of_officials_is_not_a_list_of_duties(extractor):
+    text = "组长：孙春兰 国务院副总理\n成员：孙尧 教育部副部长\n余蔚平 财政部副部长\n张德霖 自然资源部党组成员\n"
+    assert rows(extractor, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "水利部也表示将积极配合发展改革委等有关部门做好该项目的立项工作。\n",   # reported speech
+    "林业局也正在研究天保工程的后续政策。\n",
+    "发展改革委正按程序抓紧组织研究。\n",
+    "地方政府反映：自2003年7月起，村民经常感觉到地震动。\n",
+    "发展改革委意见：目前国产船用柴油机所用曲轴全部依赖进口。\n",
+    # a report forwarded with the State Council's approval
+    "国家地震局《关于1997年地震趋势和加强防震减灾工作意见的报告》已经国务院同意，现转发给你们。\n",
+    "印度政府由于内政、外交上的需要，根本没有解决问题的诚意。\n",
+])
+def test_narration_after_a_body_is_not_a_duty(extractor, text):
+    assert rows(extractor, text) == []
+
+
+def test_an_enumerator_before_the_bodies(extractor):
+    got = rows(extractor, "三是各级经济综合部门和专业主管部门要大力支持企业发展联合。\n")
+    assert [a for a, *_ in got] == ["各级经济综合部门", "专业主管部门"]
+
+
+def test_the_whole_modal_leaves_the_duty(extractor):
+    assert rows(extractor, "教育部门应该根据上述教育方针，对现行的教育制度进行改革。\n")[0][2].startswith("根据")
+    assert rows(extractor, "省级人民政府可以根据本地区实际情况，研究制订应急处置预案。\n")[0][2].startswith("根据")
+
+
+def test_closing_tags_with_a_partner_or_a_note(extractor):
+    got = rows(extractor, "（二十）对职业教育改革成效明显的省份予以倾斜支持。（教育部会同有关部门负责）\n")
+    assert [(a, r) for a, r, *_ in got] == [("教育部", "lead"), ("有关部门", "cooperate")]
+    got = rows(extractor, "（五）扩大就业见习补贴范围。（人力资源社会保障部等有关部门和单位负责）\n")
+    assert [a for a, *_ in got] == ["人力资源社会保障部"]
+    # a bracket whose role word is not its last: a remark, not an assignment
+    assert rows(extractor, "扩大内地西藏初中班规模（其中1995年广东省、福建省共落实了165名扩招任务）。\n") == []
+
+
+def test_appointments_and_descriptions_after_you(extractor):
+    assert rows(extractor, "联席会议召集人由国务院分管教育工作的领导同志担任。\n") == []
+    assert rows(extractor, "由交通部施工的，共有十一条线路。\n") == []
+
+
+def test_a_bureau_of_a_ministry_and_a_verb_between_two_bodies(extractor):
+    assert [a for a, *_ in rows(extractor, "由教育部教材局承担办公室工作。\n")] == ["教育部教材局"]
+    assert rows(extractor, "由单位主管部门报项目管理部门备案。\n") == [
+        ("单位主管部门", "responsible", "报项目管理部门备案", "")]
+
+
 def test_traditional_page_keeps_its_script(extractor):
     doc = ingest_file(ROOT / "corpus/dev/zh_gov2014_agri_big5.txt", "zh_gov2014_agri_big5", load_params())
     got = extractor(doc, T2S(doc.text))
