@@ -109,6 +109,9 @@ _FIELD_LIST = re.compile(r"((?:[\u4e00-\u9fff]{2,8}、)+[\u4e00-\u9fff]{2,8})等
 # 省级人民政府 + 管理专利工作的部门: a department named by what it does, under a body
 # (only when a modal or a role word follows: 国务院有关规定的部门 is not an actor)
 _DESCRIBED_UNIT = re.compile(r"[^，,。；;：:、\s的]{2,12}的(?:部门|机构|单位)(?=要|应当|应|须|必须|负责|牵头|会同|配合)")
+_CLAUSE_OPENER_TAGS = frozenset("c d t f p u".split())
+_UNIT_BEFORE_MODAL = re.compile(r"[\u4e00-\u9fff]{1,12}?(?:部门|单位|机构|机关)"
+                                r"(?=要|应当|应该|应|须|必须|需|负责(?!同志|人)|可以|不得|牵头|会同|配合)")
 # after a head, words that make it part of a longer noun (政府性基金, 政府网站)
 _NOUN_AFTER_HEAD = frozenset("性 网 网站".split())
 _BRACKETS_OPEN = "(（"
@@ -492,7 +495,9 @@ class ActorGrammar:
                 # clause without both is not segmented at all (most open with a verb or an adverb).
                 not self._head_end.search(text, start, min(limit, start + MAX_ACTOR_CHARS + 1))
                 or not self.may_open(text, start)):
-            return [], start
+            shared = self._unit_before_modal(text, start, clause_end)
+            if shared is None:
+                return [], start
         toks = self.tokens(text, shared.end if shared else start, clause_end)
         actors: list[Span] = []
         i = 0
@@ -531,7 +536,37 @@ class ActorGrammar:
                 i += 1
                 continue
             break
+        if not actors:
+            unit = self._unit_before_modal(text, start, clause_end)
+            if unit is not None:
+                return [unit], unit.end
         return actors, end
+
+    def _unit_before_modal(self, text: str, start: int, end: int) -> Span | None:
+        """A department named by what it does or which one it is, right before a modal
+        (审核机构要, 起草单位应当, 卫生健康部门负责, 任何部门不得), or None.
+
+        Such names open with a verb, an adjective or a determiner, which no other name
+        does; right before a modal they cannot be a verb and its object (压实部门责任).
+
+        Args:
+            text: simplified-script text.
+            start: where the name must begin.
+            end: the end of the clause.
+        """
+        m = _UNIT_BEFORE_MODAL.match(text, start, end)
+        if m is None:
+            return None
+        words = [w for w, _, _ in self._window(text, start, m.end())]
+        if len(words) < 2 or len(words[0]) == 1 and words[0] not in _PREFIX_TOKENS \
+                or self._tags[words[0]] in _CLAUSE_OPENER_TAGS:
+            return None  # 重 + 工业部门, 报 + 有关部门; 因此, 今年, 以后: the clause's adverbial
+        if any(self._tags[w] == "nr" for w in words):
+            return None  # 温家宝总理率国务院有关部门: a person leads the way
+        for w in words:
+            if w in _STOP_TOKENS or w in _VERBS_TAGGED_AS_NOUNS or not _CJK.search(w) or _adverb_verb(w):
+                return None  # 加强和改进部门, 压实部门: a verb phrase or two parties
+        return Span(start, m.end())
 
     def _division_list(self, text: str, start: int, end: int) -> Span | None:
         """The actor ``省、自治区、直辖市人民政府`` (or ``各省、自治区、直辖市`` before a modal)
