@@ -252,8 +252,7 @@ def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang:
         # The strict ratio: all of `extract` (interpreter start-up, imports, dictionaries,
         # decoding, writing the tables) against the time spent inside `jieba.cut` alone.
         record["ratio_extract_over_jieba"] = round(one["mb_s"] / record["jieba_cut"]["mb_s"], 3)
-        # The strict ratio in CPU seconds, which time the VM gives other guests does not
-        # inflate: the wall-clock ratio of one round swings by a quarter on this machine.
+        # The strict ratio in CPU seconds: time the VM gives other guests counts in neither.
         record["ratio_extract_over_jieba_cpu"] = round(
             record["jieba_cut"]["cpu_seconds"] / one["cpu_seconds"], 3)
         # Process against process: bare jieba's run also starts Python, loads its dictionary
