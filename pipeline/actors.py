@@ -40,7 +40,7 @@ _NOT_HEADS = frozenset(
     "主委 编委 常委 办事 举办 创办 承办 兴办 督办 代办 主办 好处 到处 之处 用处 处处 益处 长处 "
     "短处 难处 相处 出处 住处 住院 出院 入院 教室 卧室 温室 密室 医院 学院 法院 庭院 寺院 场所 处所 厕所 住所 诊所 研究所 车站 网站 "
     "岗位 上司 公司 官司 部队 军队 团队 排队 梯队 单位 部门 机构 机关 中心 重心 核心 信心 "
-    "小组 分组 编组 部署 有所 无所".split()
+    "小组 分组 编组 有所 无所".split()
 )
 # Endings of words that are not bodies whatever comes before them (合理布局, 全面部署, 基层干部)
 _NOT_HEAD_ENDINGS = frozenset("布局 格局 结局 大局 全局 开局 部署 干部".split())
@@ -546,8 +546,9 @@ class ActorGrammar:
         """A department named by what it does or which one it is, right before a modal
         (审核机构要, 起草单位应当, 卫生健康部门负责, 任何部门不得), or None.
 
-        Such names open with a verb, an adjective or a determiner, which no other name
-        does; right before a modal they cannot be a verb and its object (压实部门责任).
+        Such names open with a verb, an adjective or a determiner, which the name grammar
+        does not take as a first word; right before a modal they cannot be a verb and its
+        object (压实部门责任).
 
         Args:
             text: simplified-script text.
@@ -638,8 +639,10 @@ class ActorGrammar:
         item = text[start:end]
         etc = _ETC_CONJ.search(item)
         if etc:  # 市场监管总局等和各有关省级人民政府
-            rest = [] if item[etc.end():].strip() in _GENERIC else self._split_conjunctions(text, start + etc.end(), end)
-            return [Span(start, start + etc.start()), *rest]  # 人力资源社会保障部等有关部门和单位: one party
+            if item[etc.end():].strip() in _GENERIC:  # 人力资源社会保障部等有关部门和单位: one party
+                return [Span(start, start + etc.start())]
+            return [Span(start, start + etc.start()),
+                    *self._split_conjunctions(text, start + etc.end(), end)]
         if item in self.lexicon:
             return [Span(start, end)]
         for conj in ("以及", "和", "及", "与"):

@@ -72,6 +72,7 @@ _NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|有关|(?:常务
 _DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应该|应|须|必须|需要|需|务必|将|可以|可(?!持续|靠|行|能|信|视|控|比)|负责|牵头负责|分别负责|共同负责)(?=[\u4e00-\u9fff])")
 _FUNCTIONS_HEAD = re.compile(r"^(?P<actor>.{0,30}?)(?:的)?(?:主要职责|主要职能|职责)(?:是|如下|包括)?[:：]?\s*$")
 _TRIM = "。；;，,：: \t"
+_BY = re.compile(r"(?<![自理缘经])由(?!于)")  # the 由 of 由X负责, not of 自由贸易试验区
 
 
 @dataclass
@@ -288,9 +289,9 @@ class ChineseExtractor:
                 continue
             if m and cm and cm.group(1) in ("负责", "按职责分工负责", "分别负责", "落实") and field_role:
                 role = field_role if field_role != "responsible" else role
-            by = view.rfind("由", s, list_end)
-            if by >= 0 and cm:
-                s = by + 1  # 技工院校内由人力资源社会保障行政部门负责: the bodies follow 由
+            by = [b.end() for b in _BY.finditer(view, s, list_end)] if cm else []
+            if by:
+                s = by[-1]  # 技工院校内由人力资源社会保障行政部门负责: the bodies follow 由
             lead_end = view.find("会同", s, list_end) if cm else -1
             parts = [(s, list_end, role)]
             if lead_end > s:  # 国家发展改革委会同有关部门负责: the first leads, the others cooperate

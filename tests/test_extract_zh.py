@@ -195,6 +195,8 @@ def test_closing_tags_with_a_partner_or_a_note(extractor):
     assert [(a, r) for a, r, *_ in got] == [("教育部", "lead"), ("有关部门", "cooperate")]
     got = rows(extractor, "（五）扩大就业见习补贴范围。（人力资源社会保障部等有关部门和单位负责）\n")
     assert [a for a, *_ in got] == ["人力资源社会保障部"]
+    got = rows(extractor, "（三）深化改革。（国务院自由贸易试验区工作部际联席会议办公室牵头）\n")
+    assert [a for a, *_ in got] == ["国务院自由贸易试验区工作部际联席会议办公室"]
     # a bracket whose role word is not its last: a remark, not an assignment
     assert rows(extractor, "扩大内地西藏初中班规模（其中1995年广东省、福建省共落实了165名扩招任务）。\n") == []
 
