@@ -568,7 +568,8 @@ class _DocExtractor:
         if not cues:
             self.present(first, s_end)
             return
-        groups: list[tuple[_Cue, list[ActorSpan], list[tuple[ActorSpan, _Cue]], int, int]] = []
+        # per cue: its actors, their cooperators, and where the previous cue's duty ends
+        groups: list[tuple[_Cue, list[ActorSpan], list[tuple[ActorSpan, _Cue]], int]] = []
         prev_actors: list[ActorSpan] | None = None
         for n, cue in enumerate(cues):
             floor = cues[n - 1].end if n else first
@@ -580,7 +581,7 @@ class _DocExtractor:
                 continue
             if _CONJOINED.search(before) and prev_actors and not self.subject(floor, cue.start)[0]:
                 subj_start = floor + _CONJOINED.search(before).start()
-                groups.append((cue, prev_actors, [], subj_start, subj_start))
+                groups.append((cue, prev_actors, [], subj_start))
                 continue
             actors, coops, subj_start = self.subject(max(first, self.clause_start(floor, cue.start)),
                                                      cue.start)
@@ -598,11 +599,11 @@ class _DocExtractor:
                     cut = head_end if verb else subj_start  # "appoint an Executive Director" stays a duty
             if not actors:
                 prev_actors = None
-                groups.append((cue, [], [], cue.start, cue.start))
+                groups.append((cue, [], [], cue.start))
                 continue
             prev_actors = actors
-            groups.append((cue, actors, coops, cut, subj_start))
-        for n, (cue, actors, coops, _s, _s2) in enumerate(groups):
+            groups.append((cue, actors, coops, cut))
+        for n, (cue, actors, coops, _cut) in enumerate(groups):
             if not actors:
                 continue
             # the duty runs to the next clause that has its own actor (or conjoined verb)
