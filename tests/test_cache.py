@@ -9,6 +9,7 @@ from pathlib import Path
 from pipeline.cache import ExtractCache, code_version
 from pipeline.ingest import iter_inputs
 from pipeline.run import process
+from pipeline.schemas import Provision
 from pipeline.settings import load_params
 
 HERE = Path(__file__).parent
@@ -17,8 +18,8 @@ PARAMS = load_params()
 
 
 def _rows(results) -> list:
-    return [(r.doc.doc_id, r.doc.text, r.doc.issued, [vars(m) for m in r.mentions], r.candidates)
-            for r in results]
+    return [(r.doc.doc_id, r.doc.text, r.doc.issued, [vars(p) for p in r.doc.provisions],
+             [vars(m) for m in r.mentions], r.candidates) for r in results]
 
 
 def test_rerun_recomputes_only_the_changed_page(tmp_path: Path) -> None:
@@ -72,3 +73,28 @@ def test_version_follows_params_and_model_files(tmp_path: Path) -> None:
     thr = copy.deepcopy(PARAMS)
     thr["extract"]["threshold"] = 0.9
     assert code_version(thr) == base  # the threshold is applied after the cache
+
+
+def test_provision_text_is_stored_only_when_it_is_not_a_slice_of_the_document(tmp_path: Path) -> None:
+    items = list(iter_inputs([ROOT / "corpus" / "raw"]))[:1]
+    (result,) = process(items, PARAMS)
+    doc = result.doc
+    assert len(doc.provisions) > 2
+    first = doc.provisions[0]
+    doc.provisions.append(Provision(doc.doc_id, "p9999", None, 1, "", "not in the text", first.start, first.end))
+    store = ExtractCache(tmp_path, PARAMS)
+    store.put("k" * 64, doc, result.mentions, result.candidates)
+    stored = json.loads(next(tmp_path.rglob("*.json")).read_text(encoding="utf-8"))["doc"]["provisions"]
+    assert ["text" in p for p in stored] == [False] * (len(stored) - 1) + [True]
+    back, mentions, candidates = store.get("k" * 64)
+    assert [vars(p) for p in back.provisions] == [vars(p) for p in doc.provisions]
+    assert back == doc and mentions == result.mentions and candidates == result.candidates
+
+
+def test_a_cache_that_cannot_be_written_never_fails_the_run(tmp_path: Path) -> None:
+    items = list(iter_inputs([ROOT / "corpus" / "raw"]))[:2]
+    cache = tmp_path / "cache"
+    cache.write_text("a file where the cache folder should be", encoding="utf-8")
+    results = list(process(items, PARAMS, cache_dir=cache))
+    assert _rows(results) == _rows(process(items, PARAMS))
+    assert not any(r.cached for r in results)
