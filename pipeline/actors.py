@@ -86,6 +86,15 @@ _VERBS_TAGGED_AS_NOUNS = frozenset(
     "规范 压实 建立健全 经商 报经 动员 联系 领导 代表 责令 部署 通报 备案 有所 周密 高标准 现将 报".split())
 # one-character heads that jieba leaves apart from the field before them (教材 + 局)
 _BUREAU_CHARS = frozenset("局处司室")
+# the levels a local bureau's name opens with, and the last characters such a name may end in
+_LEVELS = frozenset("省 市 区 县 州 旗 乡 镇 自治区 自治州 自治县".split())
+_BUREAU_HEADS = frozenset("局厅委办")
+# words that end a name's middle: a role, a modal or a function word (not 促进, 审批, 服务)
+_NOT_IN_BUREAU_NAME = frozenset(
+    "要 应 应当 须 必须 需 需要 将 可以 已 已经 负责 牵头 会同 协助 配合 参与 按照 依照 根据 为了 "
+    "以及 并且 及时 认真 切实 积极 进一步 强调 指出 表示 认为 提出".split())
+_LOCAL_BODY = re.compile(r"(?:[省市区县州旗乡镇]|自治[区州县])(?:委|政府)")
+_LOCAL_BUREAU_SHAPE = re.compile(r"(?:自治[区州县]|[省市区县州旗乡镇])[\u4e00-\u9fff]{2,10}?[局厅委办]")
 _EXTENSIBLE = re.compile("(?:小组|办公室|办公厅|委员会|工作组|中心|专班|指挥部)$")
 # role words that name a body only right before its head (牵头单位, 配合部门, 责任单位)
 _ROLE_PREFIXES = frozenset("牵头 配合 责任".split())
@@ -367,6 +376,9 @@ class ActorGrammar:
             toks: tokens with offsets, from ``tokens``.
             i: the index of the first token.
         """
+        local = self._local_bureau(toks, i)
+        if local is not None:
+            return local
         best: int | None = None
         j = i
         n_chars = 0
@@ -431,6 +443,26 @@ class ActorGrammar:
                         end_tok += 1
         return Span(toks[i][1], end), end_tok
 
+    def _local_bureau(self, toks: list[tuple[str, int, int]], i: int) -> tuple[Span, int] | None:
+        """A local bureau whose last character jieba leaves on its own: 市 + 交通运输 + 局,
+        县 + 行政 + 审批 + 局, 区 + 金融 + 办 (or glued to a modal: 局要).  The name opens
+        with a level (市, 县, 区 …) and its middle words, even verbs (审批, 振兴), are at
+        least two characters and not function words."""
+        if toks[i][0] not in _LEVELS:
+            return None
+        for k in range(i + 1, min(len(toks), i + 6)):
+            word = toks[k][0]
+            if k >= i + 2 and word[0] in _BUREAU_HEADS and (len(word) == 1 or word[1:] in _STOP_TOKENS):
+                return Span(toks[i][1], toks[k][1] + 1), k + 1
+            if is_head(word, self.lexicon):
+                if k >= i + 2 and word[-1] in _BUREAU_HEADS:  # 县 + 行政 + 审批 + 服务局
+                    return Span(toks[i][1], toks[k][2]), k + 1
+                return None  # 县 + 财政局: a name actor_at reads as it stands
+            if len(word) < 2 or word in _NOT_IN_BUREAU_NAME or not _CJK.search(word) \
+                    or self._tags[word] in {"p", "c", "u", "r", "d", "m", "q", "f", "t"}:
+                return None
+        return None
+
     def _verbal_prefix(self, word: str) -> bool:
         """An out-of-vocabulary token that jieba's HMM glued onto a verb (进一步提高, 仅是)."""
         if self._tags[word] is not None:  # a dictionary word
@@ -457,6 +489,9 @@ class ActorGrammar:
             word = toks[k][0]
             if word in _STOP_TOKENS and word not in _SUBORDINATE or not _CJK.search(word):
                 return None
+            if word == "办" and (k == j + 1 or k == j + 2 and len(toks[j + 1][0]) == 2) \
+                    or k == j + 1 and word.endswith("办") and _LOCAL_BODY.fullmatch(so_far):
+                return k  # 县政府 + 办, 市委 + 网信 + 办, 市委 + 改革办: an office of a local body
             if word not in _SUBORDINATE and (self._tags[word] in _VERBAL_TAGS or word in _VERBS_TAGGED_AS_NOUNS
                                              or self._verbal_prefix(word)):
                 return None  # 单位主管部门 + 报 + 项目管理部门: two bodies and a verb between
@@ -490,7 +525,7 @@ class ActorGrammar:
         stop = _CLAUSE_END.search(text, start, min(limit, start + 80))
         clause_end = stop.start() if stop else min(limit, start + 80)
         shared = self._division_list(text, start, clause_end) or self._field_list(text, start, clause_end)
-        if shared is None and (
+        if shared is None and not _LOCAL_BUREAU_SHAPE.match(text, start) and (
                 # Every actor ends with a head, and begins with a word that can open a name: a
                 # clause without both is not segmented at all (most open with a verb or an adverb).
                 not self._head_end.search(text, start, min(limit, start + MAX_ACTOR_CHARS + 1))

@@ -69,9 +69,12 @@ _FREQUENCY = re.compile(r"每(?:年|年度|半年|季度?|月|周|天|日)")
 _NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|有关|(?:常务|执行)?副?(?:党委|党组|董事|主要|分管|部|局|厅|司|处|科|署|"
                              r"秘书|行|院|省|市|县|区|主|总)?"
                              r"(?:长(?![期效远足])|主任|书记|负责人|同志|领导(?!小组)|经理|主席|总理|成员(?!单位)|委员(?!会))|(?:主要)?职(?:责|能)|关于|文件|(?:发布|印发|成文)日期|函〔|发〔|[〔\[(（]\d{4}")
-_DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应该|应|须|必须|需要|需|务必|将|可以|可(?!持续|靠|行|能|信|视|控|比)|负责|牵头负责|分别负责|共同负责)(?=[\u4e00-\u9fff])")
+_DUTY_LEAD_STRIP = re.compile(r"(?:要|应当|应该|应|须|必须|需要|需|务必|将|可以|可(?!持续|靠|行|能|信|视|控|比)|负责|牵头负责|分别负责|共同负责)[，,]?(?=[\u4e00-\u9fff])")
 _FUNCTIONS_HEAD = re.compile(r"^(?P<actor>.{0,30}?)(?:的)?(?:主要职责|主要职能|职责)(?:是|如下|包括)?[:：]?\s*$")
 _TRIM = "。；;，,：: \t"
+# A clause that is only a role word after its actors: 由市发展改革委牵头，各区县政府配合，…
+_ROLE_ONLY = re.compile(r"(?:牵头负责|负责牵头|共同负责|分别负责|牵头|负责|配合|参与|协助|协同)[，,。；;]")
+_WILL = re.compile(r"(?:还|也|并)?(?:将|要|应当|应|须|必须)(?=会同)")
 _BY = re.compile(r"(?<![自理缘经])由(?!于)")  # the 由 of 由X负责, not of 自由贸易试验区
 
 
@@ -255,10 +258,7 @@ class ChineseExtractor:
             dm = _DEADLINE_FIELD.match(seg)
             if dm:  # 完成时限:2023年底前 / 时间进度:长期坚持
                 field_role = None
-                value = _trim(view, s + dm.end(), e)
-                found = find_deadlines(view[value[0]:value[1]], "zh")
-                deadline = deadline or ((value[0] + found[0].start, value[0] + found[0].end) if found
-                                        else value if value[1] > value[0] else None)
+                deadline = deadline or self._field_deadline(s + dm.end(), e)
                 continue
             m = _FIELD.match(seg)
             if m:
@@ -326,12 +326,22 @@ class ChineseExtractor:
         out: list[Candidate] = []
         view = self._view
         task: tuple[int, int] | None = None
+        task_rows: list[Candidate] = []  # the current task's rows, for a time-limit line after them
+        task_deadline: tuple[int, int] | None = None
         for ps, pe in paragraphs:
             m = _FIELD.match(view[ps:pe])
+            dm = _DEADLINE_FIELD.match(view, ps, pe) if not m and task is not None else None
+            if dm:  # 完成时限：持续推进, a line of the task's fields, before or after its units
+                task_deadline = self._field_deadline(dm.end(), pe)
+                for c in task_rows:
+                    if c.deadline is None and task_deadline is not None:
+                        self._set_deadline(c, task_deadline)
+                continue
             if not m:
                 if claimed.covers(ps):
                     continue
                 task = (ps, pe)
+                task_rows, task_deadline = [], None
                 inline = _INLINE_FIELD.search(view, ps, pe)
                 if inline:
                     out.extend(self._inline_fields(ps, inline.start(), pe))
@@ -346,15 +356,29 @@ class ChineseExtractor:
             list_end = list_start + cm.start() if cm and cm.start() > 0 else pe
             if cm and cm.start() > 0 and role == "responsible":
                 role = _CUE_ROLE.get(cm.group(1), role)
-            deadline = self._first_deadline(list_start, pe)
+            deadline = self._first_deadline(list_start, pe) or task_deadline
             body = _skip_label(view, task[0])
             for span in self.grammar.split_list(view, list_start, list_end):
                 c = self._cand(span, role, (body, task[1]), "zh.role_line", (ps, ps + len(m.group(1))),
                                (task[0], pe), deadline)
                 if c:
                     out.append(c)
+                    task_rows.append(c)
             claimed.append((task[0], pe))
         return out
+
+    def _field_deadline(self, start: int, end: int) -> tuple[int, int] | None:
+        """The deadline in a time-limit field's value: the time expression in it, else the
+        whole value as written (持续推进, 长期坚持)."""
+        vs, ve = _trim(self._view, start, end)
+        if ve <= vs:
+            return None
+        found = find_deadlines(self._view[vs:ve], "zh")
+        return (vs + found[0].start, vs + found[0].end) if found else (vs, ve)
+
+    def _set_deadline(self, c: Candidate, span: tuple[int, int]) -> None:
+        c.deadline = self._doc.text[span[0]:span[1]]
+        c.deadline_start, c.deadline_end = span
 
     def _inline_fields(self, ps: int, fields_start: int, pe: int) -> list[Candidate]:
         """A task followed, in the same paragraph, by its role fields."""
@@ -426,6 +450,7 @@ class ChineseExtractor:
             if claimed.covers(ps) or _FIELD.match(self._view[ps:pe]):
                 continue
             items = self._inline_items(ps, pe, claimed)
+            shared = self._shared_duties(items, ps, pe, claimed)
             for n, item in enumerate(items):
                 nxt = items[n + 1] if n + 1 < len(items) else None
                 end = pe
@@ -435,7 +460,9 @@ class ChineseExtractor:
                 if cut is not None:
                     end = cut
                 duty_start = item.sentence_start if item.whole_sentence else item.pred_start
-                if item.whole_sentence:
+                if n in shared:
+                    duty_start, end = shared[n]
+                elif item.whole_sentence:
                     duty_start = _skip_label(self._view, duty_start)
                     end = min(end, self._sentence_end(item.pred_start, pe))
                 else:
@@ -448,6 +475,44 @@ class ChineseExtractor:
                                    (item.sentence_start, end), deadline)
                     if c:
                         out.append(c)
+        return out
+
+    def _shared_duties(self, items: list[_Inline], ps: int, pe: int, claimed) -> dict[int, tuple[int, int]]:
+        """The duty of items whose clause is only a role word (由X牵头，Y配合，…), by index.
+
+        A run of such clauses shares the rest of its sentence (由市发展改革委牵头，各区县
+        政府配合，于2023年底前完成); a run that ends its paragraph closes the task before
+        it, as a bracketed tag does (1.加强…。由X牵头，Y配合。).
+        """
+        view = self._view
+        out: dict[int, tuple[int, int]] = {}
+        n = 0
+        while n < len(items):
+            m = _ROLE_ONLY.match(view, items[n].pred_start)
+            if not m:
+                n += 1
+                continue
+            run, after = [n], m.end()
+            while n + len(run) < len(items):
+                nxt = items[n + len(run)]
+                mm = _ROLE_ONLY.match(view, nxt.pred_start)
+                if not mm or nxt.clause_start != after or view[after - 1] not in "，,":
+                    break
+                run.append(n + len(run))
+                after = mm.end()
+            first = items[run[0]]
+            following = items[n + len(run)].clause_start if n + len(run) < len(items) else pe
+            span: tuple[int, int] | None = None
+            if view[after - 1] in "，," and following > after:
+                end = min(following, self._sentence_end(after, pe))
+                cut = claimed.first_start_in(after, end)
+                span = (after, cut if cut is not None else end)
+            elif not view[after:pe].strip() and first.sentence_start > ps:
+                span = (_skip_label(view, ps), first.sentence_start)
+            if span is not None and span[1] - span[0] >= 2:
+                for k in run:
+                    out[k] = span
+            n += len(run)
         return out
 
     def _inline_items(self, ps: int, pe: int, claimed) -> list[_Inline]:
@@ -477,8 +542,8 @@ class ChineseExtractor:
             start = m.end()
         method = "zh.subject"
         whole_sentence = False
-        if view.startswith("由", start):
-            method, start = "zh.you", start + 1
+        if view.startswith(("由", "将由"), start):  # 将由信息产业部牵头，…: a commitment
+            method, start = "zh.you", start + (1 if view[start] == "由" else 2)
         elif view.startswith(("请", "建议"), start):
             method, start = "zh.qing", start + (1 if view[start] == "请" else 2)
         actors, list_end = self.grammar.actor_list(view, start, pe)
@@ -495,13 +560,17 @@ class ChineseExtractor:
             return None
         lead_role = "responsible"
         cooperators: list[Span] = []
-        if rest.startswith("会同"):
-            co, co_end = self.grammar.actor_list(view, list_end + 2, pe)
+        co_at = list_end
+        if method != "zh.qing":
+            will = _WILL.match(view, list_end)  # 国办将会同有关部门…: a commitment, as 会同 alone
+            co_at = will.end() if will else list_end
+        if view.startswith("会同", co_at):
+            co, co_end = self.grammar.actor_list(view, co_at + 2, pe)
             if co:
                 cooperators = co
                 lead_role = "lead"
-                cue = (list_end, list_end + 2)
-                pred = co_end
+                cue = (co_at, co_at + 2)
+                pred = co_end + (view[co_end:co_end + 1] in ("，", ","))  # 财政部会同有关部门，对…
                 whole_sentence = method == "zh.you"
         if not cooperators:
             mm = _MODAL.match(view, at)

@@ -70,6 +70,16 @@ def listed(grammar, text):
     ("温家宝总理率国务院有关部门负责同志赴重庆", [], "温家宝总理率国务院有关部门负责同志赴重庆"),
     # 部 + 门 makes the departments, even when jieba's HMM glues 门 to the next word
     ("自然资源部门要根据国家和地方配建标准", ["自然资源部门"], "要根据国家和地方配建标准"),
+    # local bureaus whose last character jieba leaves on its own (even after a verb)
+    ("市农业农村局、市交通运输局配合。", ["市农业农村局", "市交通运输局"], "配合。"),
+    ("县行政审批服务局负责受理", ["县行政审批服务局"], "负责受理"),
+    ("市乡村振兴局、市投资促进局要加强协作", ["市乡村振兴局", "市投资促进局"], "要加强协作"),
+    ("市营商环境局要建立台账", ["市营商环境局"], "要建立台账"),  # jieba glues 局要
+    # an office of a local party committee or government
+    ("市委网信办、县政府办配合", ["市委网信办", "县政府办"], "配合"),
+    # names with 和 from the lexicon (local governments' departments)
+    ("市自然资源和规划局、市住房和城乡建设局牵头", ["市自然资源和规划局", "市住房和城乡建设局"], "牵头"),
+    ("市发展和改革委员会、市妇联负责", ["市发展和改革委员会", "市妇联"], "负责"),
 ])
 def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     assert listed(grammar, text) == (actors, rest)
@@ -110,6 +120,10 @@ def test_actor_lists_at_a_clause_start(grammar, text, actors, rest):
     "政府性基金收支要纳入预算管理",
     "中国政府网政务新媒体要发挥龙头示范作用",
     "政府网站在向集约化平台迁移前要进行安全评估",
+    # a level and a verb, not a local bureau
+    "市区要加强管理",
+    "市场主体要依法经营",
+    "县城建设要统筹规划",
 ])
 def test_clauses_that_do_not_open_with_an_actor(grammar, text):
     assert listed(grammar, text)[0] == []

@@ -81,6 +81,40 @@ def test_you_huitong_gives_lead_and_cooperators_and_the_sentence(extractor):
     assert got[0][2] == "關於“嚴守耕地保護紅線”的問題,由國土資源部會同農業部等部門負責落實"
 
 
+def test_huitong_without_you_gives_lead_and_cooperators(extractor):
+    got = rows(extractor, "国务院人力资源社会保障行政部门会同有关部门，适时组织清理调整对技术技能人才的歧视政策。\n")
+    assert got == [(a, r, "适时组织清理调整对技术技能人才的歧视政策", "")
+                   for a, r in [("国务院人力资源社会保障行政部门", "lead"), ("有关部门", "cooperate")]]
+    got = rows(extractor, "6.2.1 财政部会同国务院有关部门（单位），对应急动用中央储备粮发生的费用进行审核。\n")
+    assert [(a, r) for a, r, _, _ in got] == [("财政部", "lead"), ("国务院有关部门（单位）", "cooperate")]
+    assert got[0][2] == "对应急动用中央储备粮发生的费用进行审核"
+    got = rows(extractor, "三、加强督促检查。国办将会同有关部门继续探索政府网站绩效评估问题。\n")
+    assert [(a, r, d) for a, r, d, _ in got] == [("国办", "lead", "继续探索政府网站绩效评估问题"),
+                                                ("有关部门", "cooperate", "继续探索政府网站绩效评估问题")]
+    assert rows(extractor, "国家经委已经会同有关部门提出了今后三年的规划。\n") == []  # narration
+
+
+def test_clauses_that_are_only_a_role_word_share_the_duty(extractor):
+    got = rows(extractor, "由市发展改革委牵头，各区县政府配合，于2023年底前完成。\n")
+    assert got == [("市发展改革委", "lead", "于2023年底前完成", "2023年底前"),
+                   ("各区县政府", "cooperate", "于2023年底前完成", "2023年底前")]
+    got = rows(extractor, "四、制定完善相关政策措施。将由信息产业部牵头，抓紧研究制定相关政策措施。\n")
+    assert got == [("信息产业部", "lead", "抓紧研究制定相关政策措施", "")]
+    # at the end of its paragraph, the run closes the task before it, as a bracketed tag does
+    got = rows(extractor, "3.加强冷链物流建设。完善冷链设施网络。由市商务局牵头，市农业农村局、市交通运输局配合。\n")
+    assert got == [(a, r, "加强冷链物流建设。完善冷链设施网络", "") for a, r in [
+        ("市商务局", "lead"), ("市农业农村局", "cooperate"), ("市交通运输局", "cooperate")]]
+
+
+def test_a_time_limit_line_among_role_lines(extractor):
+    text = ("3.优化营商环境。全面推行证明事项告知承诺制。\n牵头单位：市行政审批服务局\n"
+            "配合单位：市司法局、各区县政府\n完成时限：持续推进\n"
+            "4.建设物流园区。\n完成时限：2024年6月底前\n责任单位：市商务局\n")
+    assert [(a, r, d) for a, r, _, d in rows(extractor, text)] == [
+        ("市行政审批服务局", "lead", "持续推进"), ("市司法局", "cooperate", "持续推进"),
+        ("各区县政府", "cooperate", "持续推进"), ("市商务局", "responsible", "2024年6月底前")]
+
+
 def test_subject_with_modal_and_a_recurring_deadline(extractor):
     text = "各地要采取适当形式深入调查研究,并在每年4月底之前向国家发展改革委报送建议书。\n"
     assert rows(extractor, text) == [
