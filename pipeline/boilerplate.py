@@ -54,6 +54,8 @@ _LATIN = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"[0-9０-９]")
 _PUNCT = re.compile(r"[，。、；：！？,.;:!?（）()“”《》]")
 _FINAL = re.compile(r"[。！？；.!?;…]$")
+_PAGE_MARK = re.compile(r"\[\[Page \d+\]\]")
+_LONE_LABEL = re.compile(r"\((?:\d{1,3}|[a-zA-Z]{1,2}|[ivxlIVXL]{1,6})\)|\d{1,3}\.|[（(][一二三四五六七八九十]{1,3}[)）]")
 class _AnyOf:
     """Patterns searched one after the other as if they were one alternation.
 
@@ -432,6 +434,42 @@ def _hard_boilerplate(line: str) -> bool:
                 or (_SHARE.search(line) and not _FINAL.search(line)))
 
 
+def _mend_print_layout(lines: list[str]) -> list[str]:
+    """The lines without the printed edition's page numbers (``[[Page 35167]]`` in the
+    Federal Register's text), closing the paragraph gap around one that falls inside a
+    sentence (``shall use`` | ``[[Page 35167]]`` | ``all relevant …``), and with an item
+    label set on a line of its own (``(1)`` | | ``serve as …``) put back before its item."""
+    if not any("[[Page" in x or _LONE_LABEL.fullmatch(x.strip()) for x in lines):
+        return lines
+    out: list[str] = []
+    join = False
+    label = ""
+    for line in lines:
+        s = line.strip()
+        if _PAGE_MARK.fullmatch(s):
+            last = next((x.strip() for x in reversed(out) if x.strip()), "")
+            if last and not _FINAL.search(last) and not last.endswith((":", "：")):
+                while out and not out[-1].strip():
+                    out.pop()
+                join = True
+            continue
+        if _LONE_LABEL.fullmatch(s):
+            if label:
+                out.append(label)
+            label = s
+            continue
+        if not s and (join or label):
+            continue
+        if label:
+            line = label + " " + s
+            label = ""
+        join = False
+        out.append(line)
+    if label:
+        out.append(label)
+    return out
+
+
 def clean_lines(lines: list[str], threshold: float) -> Body:
     """Keep the body lines of a page given as lines.
 
@@ -439,6 +477,7 @@ def clean_lines(lines: list[str], threshold: float) -> Body:
         lines: the page's lines (blank ones mark paragraph gaps).
         threshold: lines scored below this probability of being body are dropped.
     """
+    lines = _mend_print_layout(lines)
     # Short lines with an unmistakable cue (breadcrumbs, share bars, copyright,
     # language switches) go before scoring, so that they do not colour the
     # context features of the lines around them.

@@ -80,11 +80,11 @@ _SENT_END = re.compile(
 _ABBREV_BEFORE = re.compile(r"(?:^|[\s(])([A-Za-z]{1,6}|(?:[A-Za-z]\.)+[A-Za-z])\.?$")
 # Where a subject can start inside a sentence.
 _CLAUSE_START = re.compile(
-    r"[;:]\s*|\((?:[a-z]{1,4}|\d{1,3})\)\s+(?=[A-Z])|"
+    r"[;:]\s*|\((?:[a-z]{1,4}|\d{1,3})\)\s+(?=[A-Z])|\n\s*(?:\((?:[a-z]{1,4}|\d{1,3})\)|\d{1,2}\.)\s+|"
     r"\b(?:that|which|who|whereby|while|whereas|unless|until|because|if|when|where|so|but|then)\s+",
 )
 _LIST_SEP = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or|as\s+well\s+as)\s+")
-_LABEL_AT_START = re.compile(r"^\s*(?:\((?:[a-z]{1,4}|\d{1,3})\)\s*|\d{1,2}\.\s+|Sec\.\s*\d+\.\s*)+")
+_LABEL_AT_START = re.compile(r"\s*(?:\((?:[a-z]{1,4}|\d{1,3})\)\s*|\d{1,2}\.\s+|Sec\.\s*\d+\.\s*)+")
 
 _MODALS = r"(?:shall|must|will|should|is\s+to|are\s+to)"
 _CUE = re.compile(
@@ -137,6 +137,21 @@ _FUNC_HEADING = re.compile(
 _ITEM = re.compile(
     r"(?:(?<=\s)|^)\((?P<p>\d{1,2}|[ivxlc]{1,6})\)\s+(?=[A-Z])|(?m:^)[ \t]*(?P<n>\d{1,2})\.\s+(?=[A-Z])"
 )
+_PARTNERS_REACH = 320  # characters
+# a verb's -ing form with its object ("designating a senior official", "advising agencies on how
+# to …"), not a participle naming a kind of body ("participating agencies", "contracting officers")
+_GERUND_PHRASE = re.compile(r"[a-z]+ing\s+(?:(?:a|an|the|each|any|all|its|their|such)\s|.*\s(?:to|on\s+how)\s)")
+# an official's office, set after the title without a determiner: an affiliation, not a second actor
+_AFFILIATION = re.compile(r",\s*(?:Office|Department|Bureau|Agency|Administration|Directorate|Division|"
+                          r"Executive\s+Office)\s+(?:of|for|on)\s+(?:the\s+)?[A-Z][\w'’-]*"
+                          r"(?:\s+(?:and|of|for|on|the|[A-Z][\w'’-]*))*(?=\s*,|\s*$)")
+_PERSON_HEADS = frozenset("director secretary administrator chair chairman chairperson deputy officer counsel "
+                          "adviser advisor assistant commissioner attorney general".split())
+# words a name cannot end with
+_DANGLING = frozenset("by of to for with in on at from into under and or the a an".split())
+# a colon that opens a list of items, and the line break before the next item
+_LIST_OPEN = re.compile(r":[ \t]*\n(?=\s*(?:\((?:[a-z]{1,4}|\d{1,3})\)|\d{1,2}\.)\s)")
+_NEXT_ITEM = re.compile(r"\s*\n(?=\s*(?:\((?:[a-z]{1,4}|\d{1,3})\)|\d{1,2}\.)\s+[A-Za-z])")
 _LIST_ITEM_START = re.compile(r"\s*(?:\((?:[a-z]{1,4}|\d{1,3})\)|\d{1,2}\.)\s+[a-z]")
 _ROMAN = re.compile(r"^[ivxlc]+$")
 _TO = re.compile(r"^To\s+(?:be\s+(?:responsible|in\s+charge)\s+(?:for|of)\s+)?")
@@ -223,7 +238,8 @@ def _np_parts(text: str) -> tuple[list[str], list[str], list[str]] | None:
         det, words = words[:1], words[1:]
     if not words:
         return None
-    cut = next((i for i, w in enumerate(words) if w.lower() in _PREPOSITIONS), len(words))
+    cut = next((i for i, w in enumerate(words) if w.lower() in _PREPOSITIONS
+                and not (w == "Under" and words[i + 1:i + 2] == ["Secretary"])), len(words))  # the Under Secretary
     return det, words[:cut], words[cut:]
 
 
@@ -277,6 +293,17 @@ def _distribute(text: str, start: int, end: int, head: str) -> list[ActorSpan]:
     return out
 
 
+def _mask_affiliations(body: str, heads: dict[tuple[str, ...], str]) -> str:
+    """``body`` with an official's office after the title (``The Deputy Director for
+    Management, Office of Management and Budget``) blanked out, offsets kept: the office
+    says whose official it is, it is not a second actor."""
+    for m in reversed(list(_AFFILIATION.finditer(body))):
+        title_start = body.rfind(",", 0, m.start()) + 1
+        if actor_head(body[title_start:m.start()], heads) in _PERSON_HEADS:
+            body = body[:m.start()] + " " * (m.end() - m.start()) + body[m.end():]
+    return body
+
+
 def parse_actor_list(text: str, offset: int = 0,
                      heads: dict[tuple[str, ...], str] | None = None) -> list[ActorSpan] | None:
     """Split a coordinated subject into actors, or None if any part is not an actor.
@@ -298,6 +325,7 @@ def parse_actor_list(text: str, offset: int = 0,
     if not body:
         return None
     base = offset + lead
+    written, body = body, _mask_affiliations(body, heads)
     # atoms: (start, end, separator before it)
     atoms: list[tuple[int, int, str]] = []
     pos, sep = 0, ""
@@ -343,13 +371,19 @@ def parse_actor_list(text: str, offset: int = 0,
         return None
     out: list[ActorSpan] = []
     for m_start, m_end, _ in merged:
-        piece = body[int(m_start):int(m_end)]
+        piece = body[int(m_start):int(m_end)].rstrip()
+        m_end = int(m_start) + len(piece)
         head = actor_head(piece, heads)
-        if head is None:
-            return None
+        if head is None or piece.rsplit(None, 1)[-1].lower() in _DANGLING or _GERUND_PHRASE.match(piece):
+            return None  # "the Committee … reviewed by": cut before its object; "advising agencies …": a verb
         paren = _TRAILING_PAREN.search(piece)
         if paren:  # "The Director of the OMB (``Director'')": the name without its short form
             piece = piece[:paren.start()]
+            m_end = int(m_start) + len(piece)
+        if written[int(m_end):int(m_end) + 1] == "," and body[int(m_end)] == " ":
+            # the official's office, blanked for parsing, stays in the name as written
+            m_end = len(body[:int(m_end)]) + len(body[int(m_end):]) - len(body[int(m_end):].lstrip())
+            piece = written[int(m_start):int(m_end)].rstrip(" ,")
             m_end = int(m_start) + len(piece)
         out.extend(_distribute(piece, base + int(m_start), base + int(m_end), head))
     return out
@@ -496,12 +530,14 @@ class _DocExtractor:
         if not m or t[start:m.start()].strip(" ,"):
             return [], start
         cue = _Cue("cooperate", m.start(), m.end(), t[m.start():m.end()].strip())
-        stops = [end] + [k for k in range(end - 1, m.end(), -1) if t[k] == ","]
-        for stop in stops[:12]:
+        # a list of partners is not longer than a few lines: the commas in reach, farthest first
+        reach = min(end, m.end() + _PARTNERS_REACH)
+        stops = ([end] if end == reach else []) + [k for k in range(reach - 1, m.end(), -1) if t[k] == ","]
+        for stop in stops[:16]:
             actors = parse_actor_list(t[m.end():stop], m.end(), self.heads)
             if actors:
                 return [(self.resolve(a), cue) for a in actors], stop
-        stop = stops[-1]
+        stop = stops[-1] if stops else reach
         for _ in range(12):  # no comma closes it: "in consultation with Y develop …"
             space = t.rfind(" ", m.end(), stop)
             if space <= m.end():
@@ -603,11 +639,15 @@ class _DocExtractor:
                 continue
             prev_actors = actors
             groups.append((cue, actors, coops, cut))
+        items = _LIST_OPEN.search(t, s_start, s_end)  # a sentence joined with its list's items
         for n, (cue, actors, coops, _cut) in enumerate(groups):
             if not actors:
                 continue
             # the duty runs to the next clause that has its own actor (or conjoined verb)
             end = next((g[3] for g in groups[n + 1:] if g[1]), s_end)
+            if items and cue.start > items.start():  # a cue inside an item: the duty ends with it
+                nxt = _NEXT_ITEM.search(t, cue.end, min(len(t), end + 12))  # the next label may straddle end
+                end = nxt.start() if nxt and nxt.start() < end else end
             self.active(cue, actors, coops, cue.end, end, (s_start, s_end))
 
     def clause_start(self, floor: int, pos: int) -> int:
@@ -615,7 +655,8 @@ class _DocExtractor:
         start = floor
         for m in _CLAUSE_START.finditer(self.text, floor, pos):
             start = m.end()
-        return start
+        label = _LABEL_AT_START.match(self.text, start, pos)  # "…following:\n\n(a) the Deputy …"
+        return label.end() if label else start
 
     def subject(self, start: int, end: int) -> tuple[list[ActorSpan], list[tuple[ActorSpan, _Cue]], int]:
         """The actor list that ends right before a cue (longest valid tail), its cooperators, its start."""

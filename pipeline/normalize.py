@@ -133,6 +133,8 @@ def join_broken_lines(lines: list[str]) -> list[str]:
             elif _join_en(a, line, wrap):
                 if _HYPHEN_WRAP.search(a) and line[:1].islower():
                     out[-1] = a[:-1] + line  # "jurisdic-" + "tions"
+                elif _HYPHEN_WRAP.search(a) and line[:1].isupper():
+                    out[-1] = a + line  # "Co-Vice-" + "Chair": a compound's own hyphen
                 else:
                     out[-1] = a + " " + line
                 continue

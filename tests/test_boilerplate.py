@@ -137,3 +137,22 @@ def test_a_page_whose_parse_stops_at_a_huge_attribute_keeps_its_body() -> None:
             f"<img src=\"data:image/png;base64,{'QUJD' * 3_000_000}\"><div>{body}</div></body></html>")
     text = clean_html(page).text
     assert "省发展改革委负责组织实施" in text and "省财政厅配合" in text and "base64" not in text
+
+
+def test_print_page_numbers_go_and_the_sentence_they_cut_runs_on() -> None:
+    # Federal Register text (EO 13927, EO 13151): page numbers on lines of their own, and
+    # item labels set apart from their items
+    raw = ("(b) To facilitate the Nation's economic recovery, the Secretary of Defense, the Secretary\n"
+           "of the Interior, and the Secretary of Agriculture shall use\n\n[[Page 35167]]\n\n"
+           "all relevant emergency and other authorities to expedite work.\n\n[[Page 35168]]\n\n"
+           "Sec. 3. Responsibilities. (a) The Committee shall:\n\n(1)\n\n"
+           "serve as the United States Government's single entity for all matters;\n\n(2)\n\n"
+           "provide leadership and high-level coordination of Network activities;\n")
+    lines = clean_text(raw, 0.0).text.split("\n")
+    assert "[[Page" not in "\n".join(lines)
+    assert lines[:3] == ["(b) To facilitate the Nation's economic recovery, the Secretary of Defense, the Secretary",
+                         "of the Interior, and the Secretary of Agriculture shall use",
+                         "all relevant emergency and other authorities to expedite work."]
+    assert lines[3] == ""  # the page number after a full stop leaves the paragraph gap
+    assert "(1) serve as the United States Government's single entity for all matters;" in lines
+    assert "(2) provide leadership and high-level coordination of Network activities;" in lines

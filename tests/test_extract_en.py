@@ -272,3 +272,45 @@ def test_a_body_created_by_one_duty_and_given_the_next():
     assert [(c.actor, c.duty) for c in rows] == [
         ("The Secretary", "appoint an Executive Director of the Council"),
         ("an Executive Director of the Council", "serve as a liaison to the Council")]
+
+
+def test_a_cue_inside_a_list_item_ends_with_its_item():
+    # EO 13353: the members of a board, two of them with a duty of their own
+    text = ("Sec. 4. Membership and Operation. The Board shall consist exclusively of the following:\n\n"
+            "(a) the Deputy Attorney General, who shall serve as Chair;\n\n"
+            "(b) the Under Secretary for Border and Transportation Security, Department of Homeland "
+            "Security, who shall serve as Vice Chair;\n\n"
+            "(c) the Assistant Attorney General (Civil Rights Division);\n\n"
+            "(d) the Privacy Officer, Department of Homeland Security.\n")
+    duties = {c.duty for c in extract_en(_doc(text))}
+    assert duties == {"serve as Chair", "serve as Vice Chair"}
+
+
+def test_names_cut_before_their_object_and_verb_phrases_are_not_actors():
+    assert parse_actor_list("the Committee on Foreign Investment in the United States with respect to "
+                            "transactions reviewed by") is None
+    assert parse_actor_list("the Secretary of the Interior and") is None
+    assert parse_actor_list("designating a senior acquisition official") is None
+    assert parse_actor_list("advising agencies on how to implement strategies") is None
+    assert [a.text for a in parse_actor_list("participating agencies")] == ["participating agencies"]
+
+
+def test_an_officials_office_stays_in_the_name():
+    assert [a.text for a in parse_actor_list(
+        "The Deputy Director for Management, Office of Management and Budget")] == [
+        "The Deputy Director for Management, Office of Management and Budget"]
+    assert [a.text for a in parse_actor_list(
+        "the Director, Office of Personnel Management, and the Secretary of Labor")] == [
+        "the Director, Office of Personnel Management", "the Secretary of Labor"]
+    assert [a.text for a in parse_actor_list("the Secretary of State, the Department of Justice")] == [
+        "the Secretary of State", "the Department of Justice"]
+
+
+def test_partners_before_a_long_list_of_items():
+    # EO 13545: the partners' comma is followed by more than a dozen commas in the items
+    items = "".join(f"({x}) expand a, b, c, and d;\n" for x in "abcd")
+    text = ("Through this program, the Secretary shall, in consultation with the Secretaries of Agriculture "
+            "and Education, seek to:\n\n" + items)
+    got = {(c.actor, c.role) for c in extract_en(_doc(text))}
+    assert got == {("the Secretary", "responsible"), ("the Secretary of Agriculture", "cooperate"),
+                   ("the Secretary of Education", "cooperate")}

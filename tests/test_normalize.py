@@ -59,6 +59,13 @@ def test_federal_register_wrapping() -> None:
     assert "Grounds of Inadmissibility. The Secretaries" in sec6
 
 
+def test_a_compound_broken_at_its_own_hyphen_keeps_it() -> None:
+    # EO 13491: "shall serve as Co-Vice-" | "Chair"
+    assert join_broken_lines(["(ii) the Director of National Intelligence, who shall serve as Co-Vice-",
+                              "Chair;"]) == [
+        "(ii) the Director of National Intelligence, who shall serve as Co-Vice-Chair;"]
+
+
 def test_content_is_unchanged_but_whitespace() -> None:
     for path in sorted(DEV.glob("*.txt")):
         raw = path.read_text(encoding="utf-8")
