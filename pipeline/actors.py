@@ -93,8 +93,9 @@ _BUREAU_HEADS = frozenset("局厅委办")
 _NOT_IN_BUREAU_NAME = frozenset(
     "要 应 应当 须 必须 需 需要 将 可以 已 已经 负责 牵头 会同 协助 配合 参与 按照 依照 根据 为了 "
     "以及 并且 及时 认真 切实 积极 进一步 强调 指出 表示 认为 提出".split())
-_LOCAL_BODY = re.compile(r"(?:[省市区县州旗乡镇]|自治[区州县])(?:委|政府)")
-_LOCAL_BUREAU_SHAPE = re.compile(r"(?:自治[区州县]|[省市区县州旗乡镇])[\u4e00-\u9fff]{2,10}?[局厅委办]")
+_LEVEL = "(?:" + "|".join(sorted(_LEVELS, key=len, reverse=True)) + ")"
+_LOCAL_BODY = re.compile(_LEVEL + "(?:委|政府)")
+_LOCAL_BUREAU_SHAPE = re.compile(_LEVEL + "[\u4e00-\u9fff]{2,10}?[" + "".join(sorted(_BUREAU_HEADS)) + "]")
 _EXTENSIBLE = re.compile("(?:小组|办公室|办公厅|委员会|工作组|中心|专班|指挥部)$")
 # role words that name a body only right before its head (牵头单位, 配合部门, 责任单位)
 _ROLE_PREFIXES = frozenset("牵头 配合 责任".split())
@@ -119,6 +120,8 @@ _FIELD_LIST = re.compile(r"((?:[\u4e00-\u9fff]{2,8}、)+[\u4e00-\u9fff]{2,8})等
 # (only when a modal or a role word follows: 国务院有关规定的部门 is not an actor)
 _DESCRIBED_UNIT = re.compile(r"[^，,。；;：:、\s的]{2,12}的(?:部门|机构|单位)(?=要|应当|应|须|必须|负责|牵头|会同|配合)")
 _CLAUSE_OPENER_TAGS = frozenset("c d t f p u".split())
+# and a local bureau's middle words are neither these nor pronouns, numerals or measure words
+_NOT_IN_BUREAU_NAME_TAGS = _CLAUSE_OPENER_TAGS | frozenset("r m q".split())
 _UNIT_BEFORE_MODAL = re.compile(r"[\u4e00-\u9fff]{1,12}?(?:部门|单位|机构|机关)"
                                 r"(?=要|应当|应该|应|须|必须|需|负责(?!同志|人)|可以|不得|牵头|会同|配合)")
 # after a head, words that make it part of a longer noun (政府性基金, 政府网站)
@@ -459,7 +462,7 @@ class ActorGrammar:
                     return Span(toks[i][1], toks[k][2]), k + 1
                 return None  # 县 + 财政局: a name actor_at reads as it stands
             if len(word) < 2 or word in _NOT_IN_BUREAU_NAME or not _CJK.search(word) \
-                    or self._tags[word] in {"p", "c", "u", "r", "d", "m", "q", "f", "t"}:
+                    or self._tags[word] in _NOT_IN_BUREAU_NAME_TAGS:
                 return None
         return None
 

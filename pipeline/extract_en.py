@@ -79,8 +79,10 @@ _SENT_END = re.compile(
 )
 _ABBREV_BEFORE = re.compile(r"(?:^|[\s(])([A-Za-z]{1,6}|(?:[A-Za-z]\.)+[A-Za-z])\.?$")
 # Where a subject can start inside a sentence.
+# an item's label: (a), (iv), (12), 3.
+_ITEM_LABEL = r"(?:\((?:[a-z]{1,4}|\d{1,3})\)|\d{1,2}\.)"
 _CLAUSE_START = re.compile(
-    r"[;:]\s*|\((?:[a-z]{1,4}|\d{1,3})\)\s+(?=[A-Z])|\n\s*(?:\((?:[a-z]{1,4}|\d{1,3})\)|\d{1,2}\.)\s+|"
+    r"[;:]\s*|\((?:[a-z]{1,4}|\d{1,3})\)\s+(?=[A-Z])|\n\s*" + _ITEM_LABEL + r"\s+|"
     r"\b(?:that|which|who|whereby|while|whereas|unless|until|because|if|when|where|so|but|then)\s+",
 )
 _LIST_SEP = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or|as\s+well\s+as)\s+")
@@ -150,9 +152,9 @@ _PERSON_HEADS = frozenset("director secretary administrator chair chairman chair
 # words a name cannot end with
 _DANGLING = frozenset("by of to for with in on at from into under and or the a an".split())
 # a colon that opens a list of items, and the line break before the next item
-_LIST_OPEN = re.compile(r":[ \t]*\n(?=\s*(?:\((?:[a-z]{1,4}|\d{1,3})\)|\d{1,2}\.)\s)")
-_NEXT_ITEM = re.compile(r"\s*\n(?=\s*(?:\((?:[a-z]{1,4}|\d{1,3})\)|\d{1,2}\.)\s+[A-Za-z])")
-_LIST_ITEM_START = re.compile(r"\s*(?:\((?:[a-z]{1,4}|\d{1,3})\)|\d{1,2}\.)\s+[a-z]")
+_LIST_OPEN = re.compile(r":[ \t]*\n(?=\s*" + _ITEM_LABEL + r"\s)")
+_NEXT_ITEM = re.compile(r"\s*\n(?=\s*" + _ITEM_LABEL + r"\s+[A-Za-z])")
+_LIST_ITEM_START = re.compile(r"\s*" + _ITEM_LABEL + r"\s+[a-z]")
 _ROMAN = re.compile(r"^[ivxlc]+$")
 _TO = re.compile(r"^To\s+(?:be\s+(?:responsible|in\s+charge)\s+(?:for|of)\s+)?")
 _DUTY_TRIM = " \t\n.,;:|\\"
@@ -382,8 +384,8 @@ def parse_actor_list(text: str, offset: int = 0,
             m_end = int(m_start) + len(piece)
         if written[int(m_end):int(m_end) + 1] == "," and body[int(m_end)] == " ":
             # the official's office, blanked for parsing, stays in the name as written
-            m_end = len(body[:int(m_end)]) + len(body[int(m_end):]) - len(body[int(m_end):].lstrip())
-            piece = written[int(m_start):int(m_end)].rstrip(" ,")
+            blank = body[int(m_end):]
+            piece = written[int(m_start):int(m_end) + len(blank) - len(blank.lstrip())].rstrip(" ,")
             m_end = int(m_start) + len(piece)
         out.extend(_distribute(piece, base + int(m_start), base + int(m_end), head))
     return out

@@ -131,10 +131,9 @@ def join_broken_lines(lines: list[str]) -> list[str]:
                     out[-1] = a + line
                     continue
             elif _join_en(a, line, wrap):
-                if _HYPHEN_WRAP.search(a) and line[:1].islower():
-                    out[-1] = a[:-1] + line  # "jurisdic-" + "tions"
-                elif _HYPHEN_WRAP.search(a) and line[:1].isupper():
-                    out[-1] = a + line  # "Co-Vice-" + "Chair": a compound's own hyphen
+                if _HYPHEN_WRAP.search(a) and (line[:1].islower() or line[:1].isupper()):
+                    # "jurisdic-" + "tions"; "Co-Vice-" + "Chair" keeps a compound's own hyphen
+                    out[-1] = (a[:-1] if line[:1].islower() else a) + line
                 else:
                     out[-1] = a + " " + line
                 continue
