@@ -434,6 +434,22 @@ def _hard_boilerplate(line: str) -> bool:
                 or (_SHARE.search(line) and not _FINAL.search(line)))
 
 
+def _share_within_tables(lines: list[str], probs: list[float]) -> None:
+    """Give the rows of one table (consecutive lines with as many ``|`` between cells, two
+    or more) the highest probability among them: a header row of short cells (序号 | 工作任务
+    | 牵头单位) looks like a menu on its own, but is body when the rows under it are."""
+    i = 0
+    while i < len(lines):
+        n = lines[i].count("|")
+        j = i + 1
+        while n >= 2 and j < len(lines) and lines[j].count("|") == n:
+            j += 1
+        if j - i >= 2:
+            best = max(probs[i:j])
+            probs[i:j] = [best] * (j - i)
+        i = j
+
+
 def _mend_print_layout(lines: list[str]) -> list[str]:
     """The lines without the printed edition's page numbers (``[[Page 35167]]`` in the
     Federal Register's text), closing the paragraph gap around one that falls inside a
@@ -489,6 +505,7 @@ def clean_lines(lines: list[str], threshold: float) -> Body:
     # continue it (titles are often broken over two or three lines), are kept.
     for j in _title_block(stripped):
         probs[j] = max(probs[j], threshold)
+    _share_within_tables(stripped, probs)
     kept: list[tuple[int, str]] = [(i, s) for i, s, p in zip(idx, stripped, probs) if p >= threshold]
     title = None
     for _, s in kept[:8]:
@@ -584,9 +601,40 @@ def _safe_xml_parser() -> Any:
                            load_dtd=False, dtd_validation=False)
 
 
+# A table row whose cells hold at most this many paragraphs, and this much text, is a row
+# of data (Word-exported tables put every cell's text in a <p>); larger cells hold a page
+# laid out in a table.
+_DATA_CELL_BLOCKS = 12
+_DATA_ROW_CHARS = 3000
+
+
+def _data_row(row: Any) -> bool:
+    """Whether a row of trafilatura's XML is a row of a data table, to render on one line."""
+    if len(row) < 2:
+        return False
+    size = 0
+    for cell in row:
+        blocks = 0
+        for sub in cell.iter():
+            if sub.tag in ("table", "list"):
+                return False
+            blocks += sub.tag in ("p", "head")
+        size += sum(len(t) for t in cell.itertext())
+        if blocks > _DATA_CELL_BLOCKS or size > _DATA_ROW_CHARS:
+            return False
+    return True
+
+
+def _cell_text(cell: Any) -> str:
+    """A cell's text on one line, its paragraphs separated by a space."""
+    parts = "".join(cell.itertext()).split("\n")
+    return _HSPACE.sub(" ", " ".join(x.strip() for x in parts if x.strip()))
+
+
 def _xml_lines(xml: str) -> list[str]:
     """Render trafilatura's XML output as lines: one per paragraph, heading,
-    list item or table row (cells of a row joined with ``" | "``)."""
+    list item or table row (cells of a row joined with ``" | "``, empty ones kept so
+    that each cell stays under its column)."""
     from lxml import etree
 
     root = etree.fromstring(xml.encode("utf-8"), _safe_xml_parser())
@@ -603,11 +651,11 @@ def _xml_lines(xml: str) -> list[str]:
         if depth > 200:
             raise RecursionError("trafilatura output nested too deeply")
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag == "row" and not any(
-                sub.tag in ("p", "head", "list", "table") for cell in el for sub in cell):
+        if tag == "row" and _data_row(el):
             flush()
-            cells = [_HSPACE.sub(" ", "".join(c.itertext())).strip() for c in el]
-            lines.append(" | ".join(c for c in cells if c))
+            cells = [_cell_text(c) for c in el]
+            if any(cells):
+                lines.append(" | ".join(cells).strip())
             buf.append("")
             flush()
         else:

@@ -6,6 +6,9 @@ output string is sliced from the original: traditional pages stay traditional.
 
 Patterns, in the order they claim text:
 
+0. task tables: a header row (序号 | 工作任务 | 牵头单位 | 配合单位 | 完成时限) and
+   the rows under it, one a line, cells between bars (HTML tables), tabs or
+   spaces; role words inside a cell (``X牵头，Y配合``, ``X（牵头）、Y``) count;
 1. closing tags on a task: ``(调宣部牵头)``, ``(X牵头,Y配合)``,
    ``〔责任单位:X、Y按职责分工负责〕``, ``(X分别负责,年内持续推进)`` — the duty is the
    whole task the tag closes (its heading sentence and sub-items);
@@ -168,22 +171,24 @@ class ChineseExtractor:
 
     def _tables(self, paragraphs: list[tuple[int, int]], claimed: _Claims) -> list[Candidate]:
         """Rows of a division-of-work table (序号 | 工作任务 | 牵头单位 | 配合单位 | 完成时限),
-        as ingest renders them: one row a line, cells separated by spaces or bars."""
+        as ingest renders them: one row a line, cells separated by bars (HTML tables),
+        tabs, or spaces."""
         out: list[Candidate] = []
         view = self._view
         columns: list[str] | None = None
         for ps, pe in paragraphs:
-            cells = [(m.start(), m.end()) for m in _CELL.finditer(view, ps, pe)]
+            cells = _cells(view, ps, pe)
             kinds = [_column_kind(view[a:b]) for a, b in cells]
-            if sum(k not in (None, "number") for k in kinds) >= 2 and "duty" in kinds \
-                    and any(k in _ROLE_COLUMNS for k in kinds) and all(k is not None for k in kinds):
-                columns = kinds
+            if _is_header(kinds, [b - a for a, b in cells]):
+                columns = [k or "other" for k in kinds]
                 claimed.append((ps, pe))
                 continue
             if columns is None:
                 continue
             row = _align(cells, columns)
             if row is None:
+                if len(cells) == 1 and pe - ps <= _SECTION_ROW_CHARS:
+                    continue  # 一、知识产权保护方面: a section row spanning the table
                 columns = None  # the table has ended
                 continue
             duty = row.get("duty")
@@ -193,16 +198,32 @@ class ChineseExtractor:
             if "deadline" in row:
                 a, b = row["deadline"]
                 found = find_deadlines(view[a:b], "zh")
-                deadline = (a + found[0].start, a + found[0].end) if found else (a, b)
+                deadline = (a + found[0].start, a + found[0].end) if found else ((a, b) if b > a else None)
             for kind, role in _ROLE_COLUMNS.items():
-                if kind not in row:
-                    continue
-                a, b = row[kind]
-                for span in self.grammar.split_list(view, a, b):
-                    c = self._cand(span, role, duty, "zh.table", None, (ps, pe), deadline)
-                    if c:
-                        out.append(c)
+                if kind in row:
+                    for span, cell_role, cue in self._cell_actors(*row[kind], role):
+                        c = self._cand(span, cell_role, duty, "zh.table", cue, (ps, pe), deadline)
+                        if c:
+                            out.append(c)
             claimed.append((ps, pe))
+        return out
+
+    def _cell_actors(self, start: int, end: int, role: str) -> list[tuple[Span, str, tuple[int, int] | None]]:
+        """The actors of a table cell under a column of ``role``, with their own role where
+        the cell names one: ``市发展改革委牵头，市财政局配合``, ``区生态环境分局（牵头）、各街道``."""
+        view = self._view
+        if _TAG_CUE.search(view, start, end):
+            rows = self._parse_tag(start, end)
+            if rows:
+                return [(span, r, cue) for span, r, cue, _ in rows]
+        out = []
+        for span in self.grammar.split_list(view, start, end):
+            m = _ROLE_MARK.search(view, span.start, span.end)
+            if m and m.end() == span.end and m.start() > span.start:
+                out.append((Span(span.start, m.start()), _CUE_ROLE.get(m.group(1), "responsible"),
+                            (m.start(1), m.end(1))))
+            else:
+                out.append((span, role, None))
         return out
 
     # -- 1. closing tags -------------------------------------------------------------------
@@ -289,6 +310,8 @@ class ChineseExtractor:
                 continue
             if m and cm and cm.group(1) in ("负责", "按职责分工负责", "分别负责", "落实") and field_role:
                 role = field_role if field_role != "responsible" else role
+            if view.startswith("会同", s) and role == "responsible":
+                s, role = s + 2, "cooperate"  # (市发展改革委牵头，会同市财政局负责): the partners
             by = [b.end() for b in _BY.finditer(view, s, list_end)] if cm else []
             if by:
                 s = by[-1]  # 技工院校内由人力资源社会保障行政部门负责: the bodies follow 由
@@ -579,6 +602,15 @@ class ChineseExtractor:
                 word = mm.group(0)
                 if word.startswith("牵头"):
                     lead_role = "lead"
+                # 由省卫生健康委牵头，会同省财政厅等部门，建立…: partners after the role word
+                co_at = mm.end() + (view[mm.end():mm.end() + 1] in ("，", ","))
+                if word in ("牵头", "负责", "牵头负责") and view.startswith("会同", co_at):
+                    co, co_end = self.grammar.actor_list(view, co_at + 2, pe)
+                    if co:
+                        cooperators = co
+                        lead_role = "lead"
+                        pred = co_end + (view[co_end:co_end + 1] in ("，", ","))
+                        whole_sentence = method == "zh.you"
             if _COOP_PRED.match(view, at):
                 lead_role = "cooperate"
                 cue = (at, at + 2)
@@ -644,6 +676,9 @@ def _bracket_groups(view: str, start: int, end: int):
 
 
 _CELL = re.compile(r"[^\s|｜]+(?:[ \u3000][^\s|｜]+)*?(?=\s{1,}|[|｜]|$)")
+_CELL_SEP = {"|": re.compile(r"\s*[|｜]\s*"), "\t": re.compile(r"\s*\t\s*")}
+# 区生态环境分局（牵头）: a role marked after one actor of a table cell
+_ROLE_MARK = re.compile(r"[(（](牵头|主责|配合|协办|参与|负责)[)）]")
 _COLUMNS = [
     ("number", re.compile(r"序号|编号|\d{1,3}")),
     ("duty", re.compile(r"(?:重点|主要|工作|具体|目标)?(?:任务|工作|措施|内容|事项)(?:内容|名称|措施|事项)?")),
@@ -653,26 +688,70 @@ _COLUMNS = [
     ("deadline", re.compile(r"完成(?:时限|时间)|时间(?:节点|进度|安排|要求)|时限(?:要求)?|进度安排")),
 ]
 _ROLE_COLUMNS = {"lead": "lead", "responsible": "responsible", "cooperate": "cooperate"}
+# A one-cell line this short inside a table is a section row, not the table's end.
+_SECTION_ROW_CHARS = 40
+# Header cells of no known kind (类别, 备注, 责任领导) are allowed when this short.
+_OTHER_HEADER_CHARS = 8
+
+
+def _cells(view: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A line's cells: between bars (how ingest renders an HTML table row, empty cells
+    kept) or tabs, else runs separated by white space."""
+    line = view[start:end]
+    sep = "|" if ("|" in line or "｜" in line) else "\t" if "\t" in line else None
+    if sep is None:
+        return [(m.start(), m.end()) for m in _CELL.finditer(view, start, end)]
+    out = []
+    for m in _CELL_SEP[sep].finditer(view, start, end):
+        out.append((start, m.start()))
+        start = m.end()
+    out.append((start, end))
+    return [_trim(view, a, b) if b > a else (a, b) for a, b in out]
 
 
 def _column_kind(header: str) -> str | None:
+    header = re.sub(r"\s+", "", header)
     for kind, pattern in _COLUMNS:
         if pattern.fullmatch(header):
             return kind
     return None
 
 
+def _is_header(kinds: list[str | None], widths: list[int]) -> bool:
+    """Whether a row of cells of these kinds is the header of a task table: a task column,
+    a role column, at least two named columns, the rest short."""
+    return (sum(k not in (None, "number") for k in kinds) >= 2 and "duty" in kinds
+            and any(k in _ROLE_COLUMNS for k in kinds)
+            and all(k is not None or w <= _OTHER_HEADER_CHARS for k, w in zip(kinds, widths)))
+
+
 def _align(cells: list[tuple[int, int]], columns: list[str]) -> dict[str, tuple[int, int]] | None:
-    """A row's cells by column; extra cells are spaces inside the task text, which is merged."""
+    """A row's cells by column, the task being the last non-empty task column.
+
+    More cells than columns: spaces inside the task text split it, which is merged.  Fewer:
+    cells merged down from the rows above (a category spanning several rows) are missing
+    before the last task column, so the row aligns from its end."""
     n = len(columns)
-    if len(cells) < n:
-        return None
+    last_duty = max(i for i, k in enumerate(columns) if k == "duty")
     if len(cells) > n:
-        t = columns.index("duty")
         extra = len(cells) - n
-        merged = (cells[t][0], cells[t + extra][1])
-        cells = cells[:t] + [merged] + cells[t + extra + 1:]
-    return {kind: cell for kind, cell in zip(columns, cells) if kind != "number"}
+        cells = cells[:last_duty] + [(cells[last_duty][0], cells[last_duty + extra][1])] \
+            + cells[last_duty + extra + 1:]
+    elif len(cells) < n:
+        missing = n - len(cells)
+        spanned = [i for i in range(last_duty) if columns[i] != "number"]
+        if missing > len(spanned) or not cells:
+            return None
+        keep = set(range(n)) - set(spanned[:missing])
+        columns = [k for i, k in enumerate(columns) if i in keep]
+    row: dict[str, tuple[int, int]] = {}
+    for kind, (a, b) in zip(columns, cells):
+        if kind == "duty":
+            if b > a:
+                row["duty"] = (a, b)
+        elif kind not in ("number", "other"):
+            row[kind] = (a, b)
+    return row
 
 
 def _role_of_field(name: str) -> str:

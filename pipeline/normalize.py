@@ -7,15 +7,17 @@ offsets into ``documents.text`` quote the page faithfully).
 - letter-spaced words (``科  技  部``, ``標  題``) lose their spaces: a run of
   single CJK characters separated by blanks is one word;
 - U+3000 and NBSP become an ASCII space (or nothing inside letter-spacing);
-  runs of blanks inside a line become one space; indentation is stripped;
+  runs of blanks inside a line become one space (one tab, in a table row whose
+  cells are separated by tabs); indentation is stripped;
 - runs of blank lines become one blank line;
 - broken lines are joined: in Chinese when the first line is visibly
   unfinished (ends in ``，``/``、``/an opening bracket, or is a long line with
   clause punctuation and no final punctuation) or the next line starts with
   punctuation; in English when the first line does not end a sentence (or the
   text is hard-wrapped, as in the Federal Register) and the next line does not
-  open a new item (``(a)``, ``Sec. 5.``, ``1.``).  Headings (``一、总体要求``)
-  and short lines of their own (``国家发展改革委``, dates) are never joined.
+  open a new item (``(a)``, ``Sec. 5.``, ``1.``).  Headings (``一、总体要求``),
+  short lines of their own (``国家发展改革委``, dates) and table rows (cells
+  separated by tabs or `` | ``) are never joined.
 """
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ _BLANK = " \t\u3000\u00a0\u2002\u2003\u2009\u200b"
 _LETTER_SPACED = re.compile(
     rf"(?<![{_CJK}])[{_CJK}](?:[{_BLANK}]+[{_CJK}])+(?![{_CJK}])")
 _BLANKS = re.compile(rf"[{_BLANK}]+")
+_TAB_RUN = re.compile(rf"[{_BLANK}]*\t[{_BLANK}]*")
+_BLANKS_BUT_TAB = re.compile(rf"[{_BLANK.replace(chr(9), '')}]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
@@ -61,8 +65,10 @@ def _unspace(match: re.Match[str]) -> str:
     return _BLANKS.sub("", match.group(0))
 
 
-def _clean_line(line: str) -> str:
+def _clean_line(line: str, row: bool = False) -> str:
     line = _LETTER_SPACED.sub(_unspace, line.strip(_BLANK + "\n"))
+    if row:  # a table row keeps one tab between cells: spaces may fall inside a cell
+        return _BLANKS_BUT_TAB.sub(" ", _TAB_RUN.sub("\t", line))
     return _BLANKS.sub(" ", line)
 
 
@@ -114,17 +120,28 @@ def _wrap_width(lines: list[str]) -> int:
     return p90 if near >= 0.5 * len(lengths) else 0
 
 
-def join_broken_lines(lines: list[str]) -> list[str]:
+def _is_table_row(line: str) -> bool:
+    """Whether a raw line is a row of table cells (``1<TAB>推进…<TAB>市财政局``): a row
+    ends at its line however unfinished its last cell looks."""
+    s = line.strip(_BLANK + "\n")
+    return "\t" in s or " | " in s
+
+
+def join_broken_lines(lines: list[str], rows: list[bool] | None = None) -> list[str]:
     """Join lines that a page broke in the middle of a sentence.
 
     Args:
         lines: stripped lines; an empty string is a paragraph break and is
             never joined across.
+        rows: for each line, whether it is a table row, which is never joined
+            to the line before or after it (default: none is).
     """
     wrap = _wrap_width(lines)
     out: list[str] = []
-    for line in lines:
-        if out and out[-1] and line:
+    last_row = False
+    for i, line in enumerate(lines):
+        row = rows[i] if rows is not None else False
+        if out and out[-1] and line and not (row or last_row):
             a = out[-1]
             if _is_zh(a) or _is_zh(line):
                 if _join_zh(a, line):
@@ -138,6 +155,7 @@ def join_broken_lines(lines: list[str]) -> list[str]:
                     out[-1] = a + " " + line
                 continue
         out.append(line)
+        last_row = row
     return out
 
 
@@ -151,8 +169,9 @@ def normalize_text(text: str) -> str:
         the text with letter-spacing removed, blanks collapsed, indentation
         stripped, at most one blank line in a row, and broken lines joined.
     """
-    lines = [_clean_line(x) for x in text.split("\n")]
-    out = "\n".join(join_broken_lines(lines)).strip("\n")
+    rows = [_is_table_row(x) for x in text.split("\n")]
+    lines = [_clean_line(x, row) for x, row in zip(text.split("\n"), rows)]
+    out = "\n".join(join_broken_lines(lines, rows)).strip("\n")
     return _BLANK_RUNS.sub("\n\n", out)
 
 

@@ -156,3 +156,48 @@ def test_print_page_numbers_go_and_the_sentence_they_cut_runs_on() -> None:
     assert lines[3] == ""  # the page number after a full stop leaves the paragraph gap
     assert "(1) serve as the United States Government's single entity for all matters;" in lines
     assert "(2) provide leadership and high-level coordination of Network activities;" in lines
+
+
+def _word_table(rows: list[tuple[str, ...]]) -> str:
+    """A table as Word exports it to HTML: every cell's text inside a paragraph."""
+    def td(text: str) -> str:
+        return ('<td width="120" valign="top"><p class="MsoNormal" align="center">'
+                f'<span style="font-family:仿宋_GB2312">{text}</span></p></td>' if text else "<td></td>")
+    return ('<table class="MsoTableGrid" border="1">'
+            + "".join("<tr>" + "".join(td(c) for c in row) + "</tr>" for row in rows) + "</table>")
+
+
+def test_a_word_table_keeps_one_line_per_row_and_its_header() -> None:
+    rows = [("序号", "重点任务", "牵头单位", "配合单位", "完成时限"),
+            ("1", "建立企业诉求快速响应机制，及时回应企业关切", "市工商联", "市发展改革委、市司法局", "2023年6月底前"),
+            ("2", "开展营商环境评价，发布评价报告", "市发展改革委", "", "每年11月底前")]
+    intro = ("<p>为进一步明确责任分工，确保各项工作任务落到实处，现将2023年重点工作任务分解如下，"
+             "请各责任单位认真抓好落实，并于每季度末将进展情况报市政府办公室。</p>")
+    page = (f"<html><head><title>关于印发重点任务分工方案的通知</title></head><body>"
+            f"<div class='nav'>首页 | 政务公开 | 政策文件</div><div class='content'>"
+            f"<h1>关于印发重点任务分工方案的通知</h1>{intro * 2}{_word_table(rows)}"
+            f"<p>XX市人民政府办公室</p></div><div class='foot'>版权所有：XX市人民政府</div></body></html>")
+    lines = normalize_text(clean_html(page).text).split("\n")
+    # the header row, short cells and bars like a menu, stays with the rows under it;
+    # an empty cell keeps its place
+    assert lines[-4:-1] == ["序号 | 重点任务 | 牵头单位 | 配合单位 | 完成时限",
+                            "1 | 建立企业诉求快速响应机制，及时回应企业关切 | 市工商联 | 市发展改革委、市司法局 | 2023年6月底前",
+                            "2 | 开展营商环境评价，发布评价报告 | 市发展改革委 | | 每年11月底前"]
+    assert "政务公开" not in "\n".join(lines)
+
+
+def test_a_page_laid_out_in_a_table_is_not_a_table_row() -> None:
+    paragraphs = "".join(f"<p>第{i}条 各地要认真落实本办法的各项要求，加强组织领导。</p>" for i in range(1, 20))
+    page = (f"<html><head><title>管理办法</title></head><body><table><tr><td>栏目导航</td>"
+            f"<td>{paragraphs}</td></tr></table></body></html>")
+    text = clean_html(page).text
+    assert "|" not in text and "第19条 各地要认真落实" in text
+
+
+@pytest.mark.skipif(not (SHARED / "govcn2019").is_dir(), reason="the State Council pages are not here")
+def test_a_real_indicator_table_stays_whole() -> None:
+    # 国办发〔2019〕4号's annex: 55 indicator rows, most opening with cells merged down from above
+    text = normalize_text(clean_html((SHARED / "govcn2019" / "govcn2019_04.html").read_text(encoding="utf-8")).text)
+    rows = [x for x in text.split("\n") if x.count("|") == 4]
+    assert rows[0] == "一级指标 | 二级指标 | 三级指标 | 指标性质 | 指标说明"
+    assert len(rows) == 56 and rows[-1].startswith("| （十四） | 55.医务人员满意度")

@@ -269,6 +269,45 @@ def test_a_division_of_work_table_as_ingest_renders_it(extractor):
         ("各县（市、区）人民政府", "cooperate", "加强生态环境保护 完成大气污染防治年度任务", "长期坚持")]
 
 
+@pytest.mark.parametrize("text, lead, partners", [
+    ("（三）完善监测体系。由省卫生健康委牵头，会同省财政厅、省医保局等部门，建立监测制度。",
+     "省卫生健康委", ["省财政厅", "省医保局"]),
+    ("市发展改革委牵头，会同市财政局等部门研究制定配套政策。", "市发展改革委", ["市财政局"]),
+    ("省卫生健康委负责，会同省财政厅建立监测制度。", "省卫生健康委", ["省财政厅"]),
+    ("（二）加快项目建设（市发展改革委牵头，会同市财政局负责）。", "市发展改革委", ["市财政局"]),
+])
+def test_partners_named_after_the_role_word(extractor, text, lead, partners):
+    got = rows(extractor, text)
+    assert [(a, r) for a, r, _, _ in got] == [(lead, "lead")] + [(p, "cooperate") for p in partners]
+    assert all(d.endswith(("监测制度", "配套政策", "项目建设")) for _, _, d, _ in got)
+
+
+def test_a_table_rendered_with_bars(extractor):
+    # Two task columns (the row's own measure is the duty), role words inside a cell, a
+    # role marked after one actor, a category cell merged down from the row above, a
+    # section row spanning the table, an extra column of no known kind.
+    text = ("序号 | 工作任务 | 具体措施 | 责任单位 | 完成时限 | 备注\n"
+            "一、优化营商环境\n"
+            "1 | 提升政务服务效能 | 推进“证照分离”改革全覆盖，压减涉企审批事项 | 区市场监管局牵头，区行政审批局、区司法局配合 | 2023年12月底前 | \n"
+            "2 | 实施大气污染防治攻坚行动，完成年度目标 | 区生态环境分局（牵头）、各街道 | 全年 | 重点\n"
+            "3 | 加强生态保护 | 开展河道综合整治 | 区水务局 | | \n")
+    assert rows(extractor, text) == [
+        ("区市场监管局", "lead", "推进“证照分离”改革全覆盖，压减涉企审批事项", "2023年12月底前"),
+        ("区行政审批局", "cooperate", "推进“证照分离”改革全覆盖，压减涉企审批事项", "2023年12月底前"),
+        ("区司法局", "cooperate", "推进“证照分离”改革全覆盖，压减涉企审批事项", "2023年12月底前"),
+        ("区生态环境分局", "lead", "实施大气污染防治攻坚行动，完成年度目标", "全年"),
+        ("各街道", "responsible", "实施大气污染防治攻坚行动，完成年度目标", "全年"),
+        ("区水务局", "responsible", "开展河道综合整治", "")]
+
+
+def test_a_table_with_tabs_keeps_spaces_inside_its_cells(extractor):
+    text = ("序号\t重点任务\t牵头单位\t配合单位\t完成时限\n"
+            "1\t加强生态环境保护 完成大气污染防治年度任务\t市生态环境局\t各县（市、区）人民政府\t长期坚持\n")
+    assert rows(extractor, text) == [
+        ("市生态环境局", "lead", "加强生态环境保护 完成大气污染防治年度任务", "长期坚持"),
+        ("各县（市、区）人民政府", "cooperate", "加强生态环境保护 完成大气污染防治年度任务", "长期坚持")]
+
+
 @pytest.mark.parametrize("text", [
     "报有关部门核准或备案后执行。\n",           # 报 is the verb here
     "国家发展改革委主要负责人要亲自部署。\n",   # a person under the body, not the body

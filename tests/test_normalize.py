@@ -128,3 +128,17 @@ def test_simplified_text_converts_to_itself_without_opencc(table_cache, monkeypa
     monkeypatch.setattr(normalize, "CACHE_ROOT", table_cache)
     assert to_simplified("各地區要在2022年10月底前完成排查（國家發展改革委牵頭）。") == \
         "各地区要在2022年10月底前完成排查（国家发展改革委牵头）。"
+
+
+def test_table_rows_keep_their_cells_and_their_lines() -> None:
+    # A division-of-work table pasted as text: cells separated by tabs.  The first row's
+    # last cell looks unfinished (long, with a 、), but a row ends at its line.
+    raw = ("序号\t重点任务\t牵头单位\t配合单位\t完成时限\n"
+           "1\t建立企业诉求快速响应机制\t市工商联\t市发展改革委、市司法局\t2023年6月底前\n"
+           "2\t开展营商环境评价  发布评价报告\t市发展改革委\t\t每年11月底前\n")
+    assert normalize_text(raw).split("\n") == [
+        "序号\t重点任务\t牵头单位\t配合单位\t完成时限",
+        "1\t建立企业诉求快速响应机制\t市工商联\t市发展改革委、市司法局\t2023年6月底前",
+        "2\t开展营商环境评价 发布评价报告\t市发展改革委\t每年11月底前"]
+    # without the tabs, the same first line runs on into the next
+    assert "\n" not in normalize_text(raw.replace("\t", " ")).split("\n", 1)[1]
