@@ -552,6 +552,9 @@ class ActorGrammar:
                 k = next((k for k in range(i, len(toks)) if toks[k][2] == m.end()), None)
                 if k is not None:
                     span, i = Span(span.start, m.end()), k + 1
+            if i + 1 < len(toks) and toks[i][0] in _CONJUNCTIONS and _shares_qualifier(
+                    text[span.start:span.end], toks[i + 1][0]):  # 各县区党委和政府: one party
+                span, i = Span(span.start, toks[i + 1][2]), i + 2
             if i < len(toks) and toks[i][0] == "及其":  # 各级人民政府及其有关部门: one party
                 k = i + 1
                 while k < len(toks) and toks[k][0] in {"有关", "相关", "所属", "直属"}:
@@ -687,6 +690,8 @@ class ActorGrammar:
             k = item.find(conj)
             if 0 < k < len(item) - len(conj):
                 left, right = item[:k], item[k + len(conj):]
+                if _shares_qualifier(left, right):
+                    return [Span(start, end)]
                 if is_actor_text(left, self.lexicon) and is_actor_text(right, self.lexicon):
                     return [Span(start, start + k), *self._split_conjunctions(text, start + k + len(conj), end)]
         return [Span(start, end)]
@@ -702,6 +707,16 @@ class ActorGrammar:
         if m and m.start() > 0:
             e = s + m.start()
         return Span(s, e) if e - s >= 2 or (e - s == 1 and _CJK.match(text[s])) else None
+
+
+# 各县区党委和政府, 地方各级党委和人民政府: a bare head after a party committee shares its
+# qualifier (the county's committee and the county's government), one party as written.
+_COMMITTEES = ("党委", "党组")
+_SHARED_HEADS = frozenset(("政府", "人民政府"))
+
+
+def _shares_qualifier(left: str, right: str) -> bool:
+    return right in _SHARED_HEADS and left.endswith(_COMMITTEES)
 
 
 def _fold(text: str) -> str:

@@ -68,6 +68,8 @@ _SPEECH = re.compile(r"(?:也|还|均|都|亦)?(?:强调|指出|表示|认为|�
                      r"《[^》\n]{1,80}》已")
 # A perfective 了 or a 以来 in the clause marks narration of what was done, not a duty.
 _NARRATIVE = re.compile(r"(?<![为除])了(?![解结])|以来")
+# A time limit (by when), not a start, a period or a frequency: 2023年底前, 三年内, 年底.
+_BY_WHEN = re.compile(r"^(?!.*[起至]).*(?:前|内|底|截至|截止)")
 _FREQUENCY = re.compile(r"每(?:年|年度|半年|季度?|月|周|天|日)")
 _NOT_PRED_START = re.compile(r"[的之、：:，,。)）》”]|有关|(?:常务|执行)?副?(?:党委|党组|董事|主要|分管|部|局|厅|司|处|科|署|"
                              r"秘书|行|院|省|市|县|区|主|总)?"
@@ -216,6 +218,25 @@ class ChineseExtractor:
             rows = self._parse_tag(start, end)
             if rows:
                 return [(span, r, cue) for span, r, cue, _ in rows]
+        return self._marked_actors(start, end, role)
+
+    def _marked_list(self, start: int, end: int, role: str) -> list[tuple[Span, str, tuple[int, int] | None]]:
+        """Like :meth:`_marked_actors`, for a list that may end in its own role word:
+        ``市发展改革委（牵头）、市财政局负责``."""
+        view = self._view
+        last = None
+        for last in _ROLE_MARK.finditer(view, start, end):
+            pass
+        tail = _SEGMENT_CUE.search(view, last.end() if last else start, end)
+        if tail and not tail.group(2).strip():
+            role = _CUE_ROLE.get(tail.group(1), role)
+            end = tail.start()
+        return self._marked_actors(start, end, role)
+
+    def _marked_actors(self, start: int, end: int, role: str) -> list[tuple[Span, str, tuple[int, int] | None]]:
+        """The actors of a list, each with ``role`` unless a role is marked after it:
+        ``区生态环境分局（牵头）、各街道``."""
+        view = self._view
         out = []
         for span in self.grammar.split_list(view, start, end):
             m = _ROLE_MARK.search(view, span.start, span.end)
@@ -245,8 +266,13 @@ class ChineseExtractor:
                 body_start = _skip_label(view, task[0])
                 if note and te > note.start() and (len(rows) > 1 or "等" in inner) and rows[0][1] == "responsible":
                     rows[0] = (rows[0][0], "lead", rows[0][2], rows[0][3])
+                # 持续压减审批时限（2023年底前完成）。（X牵头）: a time limit in the task itself
+                in_task = None if rows[0][3] else self._first_deadline(body_start, ts)
+                if in_task and not _BY_WHEN.match(view[in_task[0]:in_task[1]]):
+                    in_task = None  # 定期, 从2019年1月1日起, 2019年1月1日至…: not a time limit
                 for actor, role, cue, deadline in rows:
-                    c = self._cand(actor, role, (body_start, ts), "zh.tag", cue, (task[0], te), deadline)
+                    c = self._cand(actor, role, (body_start, ts), "zh.tag", cue, (task[0], te),
+                                   deadline or in_task)
                     if c:
                         out.append(c)
                 claimed.append((task[0], te))
@@ -268,7 +294,9 @@ class ChineseExtractor:
                 depth += 1
             elif ch in ")）":
                 depth = max(0, depth - 1)
-            elif depth == 0 and ch in "，,；;。":
+            elif depth == 0 and (ch in "，,；;。" or ch in " \u3000" and (
+                    _FIELD.match(view, pos, end) or _DEADLINE_FIELD.match(view, pos, end))):
+                # 牵头单位：X 配合单位：Y 完成时限：…: fields set apart by spaces only
                 segments.append((seg_start, pos, ch))
                 seg_start = pos + 1
         after_full_stop = False
@@ -298,6 +326,11 @@ class ChineseExtractor:
             if after_full_stop and not m:
                 continue
             cm = _SEGMENT_CUE.search(seg)
+            if cm and cm.group(2).strip() and _ROLE_MARK.search(seg):
+                # 责任单位：市大数据局（牵头），市直各部门: a role marked after one body
+                rows.extend(self._marked_list(s, e, field_role or "responsible"))
+                after_full_stop = sep == "。"
+                continue
             if cm and cm.group(2).strip():
                 continue  # the role word is not the segment's last (共落实了165名…, 排在第一位的为牵头部门)
             if cm:
@@ -375,12 +408,21 @@ class ChineseExtractor:
                 continue
             role = _role_of_field(m.group(1))
             list_start = ps + m.end()
+            deadline = self._first_deadline(list_start, pe) or task_deadline
+            body = _skip_label(view, task[0])
+            if _ROLE_MARK.search(view, list_start, pe):  # 责任单位：市发展改革委（牵头）、市财政局
+                for span, span_role, _ in self._marked_list(list_start, pe, role):
+                    c = self._cand(span, span_role, (body, task[1]), "zh.role_line", (ps, ps + len(m.group(1))),
+                                   (task[0], pe), deadline)
+                    if c:
+                        out.append(c)
+                        task_rows.append(c)
+                claimed.append((task[0], pe))
+                continue
             cm = _SEGMENT_CUE.search(view[list_start:pe])
             list_end = list_start + cm.start() if cm and cm.start() > 0 else pe
             if cm and cm.start() > 0 and role == "responsible":
                 role = _CUE_ROLE.get(cm.group(1), role)
-            deadline = self._first_deadline(list_start, pe) or task_deadline
-            body = _skip_label(view, task[0])
             for span in self.grammar.split_list(view, list_start, list_end):
                 c = self._cand(span, role, (body, task[1]), "zh.role_line", (ps, ps + len(m.group(1))),
                                (task[0], pe), deadline)

@@ -282,6 +282,39 @@ def test_partners_named_after_the_role_word(extractor, text, lead, partners):
     assert all(d.endswith(("监测制度", "配套政策", "项目建设")) for _, _, d, _ in got)
 
 
+@pytest.mark.parametrize("text", [
+    "（一）推进项目建设。建成政务云平台。责任单位：市发展改革委（牵头），市财政局；完成时限：2023年底前。",
+    "（一）推进项目建设。建成政务云平台。\n责任单位：市发展改革委（牵头）、市财政局\n完成时限：2023年底前",
+    "（一）推进项目建设。建成政务云平台（2023年底前完成）。（市发展改革委（牵头）、市财政局负责）",
+])
+def test_a_role_marked_after_one_body_of_a_field(extractor, text):
+    assert [(a, r, d) for a, r, _, d in rows(extractor, text)] == [
+        ("市发展改革委", "lead", "2023年底前"), ("市财政局", "responsible", "2023年底前")]
+
+
+def test_fields_set_apart_by_spaces(extractor):
+    text = "（二）强化要素保障。牵头单位：市自然资源和规划局 配合单位：市财政局、市住房城乡建设局 完成时限：2023年6月"
+    assert rows(extractor, text) == [
+        ("市自然资源和规划局", "lead", "强化要素保障", "2023年6月"),
+        ("市财政局", "cooperate", "强化要素保障", "2023年6月"),
+        ("市住房城乡建设局", "cooperate", "强化要素保障", "2023年6月")]
+
+
+@pytest.mark.parametrize("task", ["自2019年1月1日起，扩大补贴范围", "定期开展督查", "2019年1月1日至2020年12月31日期间开展培训"])
+def test_a_start_a_period_or_a_frequency_in_a_task_is_no_time_limit(extractor, task):
+    assert [d for _, _, _, d in rows(extractor, f"（一）{task}。（人力资源社会保障部牵头）")] == [""]
+
+
+@pytest.mark.parametrize("text, actor", [
+    ("各县区党委和政府要落实属地管理责任。", "各县区党委和政府"),
+    ("各省、自治区、直辖市党委和人民政府要抓好落实。", "各省、自治区、直辖市党委和人民政府"),
+    ("（五）开展文明城市创建活动（市文明办牵头，各县区党委和政府负责）。", "各县区党委和政府"),
+])
+def test_committee_and_government_of_one_place_are_one_party(extractor, text, actor):
+    assert rows(extractor, text)[-1][0] == actor
+    assert [a for a, _, _, _ in rows(extractor, "市委和市政府要加强统筹。")] == ["市委", "市政府"]
+
+
 def test_a_table_rendered_with_bars(extractor):
     # Two task columns (the row's own measure is the duty), role words inside a cell, a
     # role marked after one actor, a category cell merged down from the row above, a
