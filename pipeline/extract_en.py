@@ -68,6 +68,9 @@ _ABBREV = frozenset(
     "pp p stat pub l ch subch gen gov rep sen approx viz v vs jan feb mar apr jun jul aug sep sept "
     "oct nov dec".split()
 )
+# Stop words that a name may hold capitalised: the Office of Science and Technology Policy,
+# the Federal Law Enforcement Training Centers.
+_STOP_BUT_IN_NAMES = frozenset(("policy", "law"))
 _MAX_CORE_WORDS = 8
 _MAX_COMPLEMENT_WORDS = 14
 
@@ -261,13 +264,19 @@ def actor_head(text: str, heads: dict[tuple[str, ...], str] | None = None) -> st
         return None
     if any(w.lower() in _DETERMINERS for w in core):
         return None  # "Through the Working Group": a determiner can only open the phrase
-    if any(w.lower() in _STOP for w in core) or any(w.lower() in _STOP for w in comp):
+    if any(_stopped(w) for w in core) or any(_stopped(w) for w in comp):
         return None
     if any(w[0].isdigit() for w in core + comp):
         return None
     if len(core) == 1 and not comp and _ACRONYM.match(core[0]):
         return "acronym"  # OPM, the PCJC: short forms that a document has defined for a body
     return _head_of(core, heads)
+
+
+def _stopped(word: str) -> bool:
+    """A word no name holds; "Policy" and "Law" capitalised do (Domestic Policy Council)."""
+    low = word.lower()
+    return low in _STOP and not (word[:1].isupper() and low in _STOP_BUT_IN_NAMES)
 
 
 def _is_bare_head(text: str, heads: dict[tuple[str, ...], str]) -> bool:
@@ -337,7 +346,7 @@ def parse_actor_list(text: str, offset: int = 0,
     atoms.append((pos, len(body), sep))
     merged: list[list[int | str]] = []  # [start, end, first separator]
     pending: int | None = None
-    for a_start, a_end, a_sep in atoms:
+    for k, (a_start, a_end, a_sep) in enumerate(atoms):
         piece = body[a_start:a_end]
         if not piece:
             return None
@@ -354,9 +363,12 @@ def parse_actor_list(text: str, offset: int = 0,
             prev = merged[-1] if merged else None
             prev_text = body[prev[0]:prev[1]] if prev else ""
             prev_parts = _np_parts(prev_text) if prev else None
-            joins_back = prev is not None and prev_parts is not None and (
+            joins_back = prev is not None and a_sep == "and" and _name_runs_on(prev_text, piece, heads) or \
+                prev is not None and prev_parts is not None and (
                 _is_bare_head(piece, heads)  # "each department, agency, or office"
-                or (a_sep == "and" and (head is None or prev_parts[2]))
+                # "the National Science" opens a name that "and Technology Council" completes
+                or (a_sep == "and" and (head is None or prev_parts[2])
+                    and not (head is None and _completed_by_next(piece, atoms, k, body, heads)))
                 or (prev_parts[1] and prev_parts[1][-1].lower().endswith("s") and piece[:1].isupper()
                     and prev_parts[2]))
             if joins_back:
@@ -367,6 +379,9 @@ def parse_actor_list(text: str, offset: int = 0,
                 pending = a_start
             else:
                 merged.append([a_start, a_end, a_sep])
+            continue
+        if a_sep == "and" and merged and _name_runs_on(body[int(merged[-1][0]):int(merged[-1][1])], piece, heads):
+            merged[-1][1] = a_end  # "the National Aeronautics" + "and" + "Space Administration"
             continue
         merged.append([a_start, a_end, a_sep])
     if pending is not None or not merged:
@@ -389,6 +404,40 @@ def parse_actor_list(text: str, offset: int = 0,
             m_end = int(m_start) + len(piece)
         out.extend(_distribute(piece, base + int(m_start), base + int(m_end), head))
     return out
+
+
+_NAME_LINKS = frozenset("and for on the".split())
+# "… National Oceanic", "… Faith-Based": a name's modifier, its noun still to come
+_ADJECTIVE_END = re.compile(r"(?:ic|al|ive|ous|-[A-Za-z]+ed)$")
+_OF_NAME = re.compile(r"\bof (the )?((?:[A-Z][\w.&'-]*\s?)+)$")
+
+
+def _completed_by_next(piece: str, atoms: list[tuple[int, int, str]], k: int, body: str,
+                       heads: dict[tuple[str, ...], str]) -> bool:
+    """Whether a headless ``piece`` that opens with a determiner ("the National Science")
+    is the start of a name that the next "and" part completes ("Technology Council")."""
+    if piece.split(None, 1)[0].lower() not in _DETERMINERS or k + 1 >= len(atoms):
+        return False
+    n_start, n_end, n_sep = atoms[k + 1]
+    return n_sep == "and" and _name_runs_on("of " + piece, body[n_start:n_end], heads)
+
+
+def _name_runs_on(prev: str, piece: str, heads: dict[tuple[str, ...], str]) -> bool:
+    """Whether ``piece`` after "and" continues the name that ``prev`` ends in, cut off
+    before its head: "… of the National Aeronautics" and "Space Administration",
+    "… of the Office of Science" and "Technology Policy"."""
+    m = _OF_NAME.search(prev)
+    if m is None or actor_head(m.group(2), heads) is not None:
+        return False  # "… of the Treasury" is a whole name
+    if actor_head(piece, heads) is not None and not (
+            m.group(1) and len(m.group(2).split()) >= 2 or _ADJECTIVE_END.search(m.group(2).rstrip())):
+        return False  # "The Ministry of Finance" and "State Taxation Administration": two names
+    words = piece.split()
+    if not words or " of " in piece or not all(w[:1].isupper() or w in _NAME_LINKS for w in words):
+        return False
+    first = words[0]
+    return not first.isupper() and first.lower() not in _DETERMINERS \
+        and actor_head(first, heads) is None and not _is_bare_head(first, heads)
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:

@@ -201,6 +201,37 @@ def test_actor_list_splitting():
     assert actor_head("the policy of the United States") is None
 
 
+@pytest.mark.parametrize("text, actors", [
+    # names with "and" inside, cut before their head (EO 12979, EO 13158, EO 13559, EO 13419)
+    ("the Administrator of the National Aeronautics and Space Administration",
+     ["the Administrator of the National Aeronautics and Space Administration"]),
+    ("The Department of Commerce's National Oceanic and Atmospheric Administration",
+     ["The Department of Commerce's National Oceanic and Atmospheric Administration"]),
+    ("The Director of the Office of Faith-Based and Neighborhood Partnerships",
+     ["The Director of the Office of Faith-Based and Neighborhood Partnerships"]),
+    ("the Director of the Office of Science and Technology Policy",
+     ["the Director of the Office of Science and Technology Policy"]),
+    # EO 13045: two names, the second with its own "and" inside
+    ("The Office of Science and Technology Policy and the National Science and Technology Council",
+     ["The Office of Science and Technology Policy", "the National Science and Technology Council"]),
+    # two bodies, however alike
+    ("The Ministry of Finance and State Taxation Administration",
+     ["The Ministry of Finance", "State Taxation Administration"]),
+    ("The Secretary of Labor and the Secretary of Education", ["The Secretary of Labor", "the Secretary of Education"]),
+    ("The Secretaries of Commerce and the Interior", ["The Secretaries of Commerce and the Interior"]),
+    ("the Secretary of Labor and OMB", ["the Secretary of Labor", "OMB"]),
+    # "Policy" and "Law" capitalised belong to names
+    ("the Assistant to the President for Domestic Policy", ["the Assistant to the President for Domestic Policy"]),
+])
+def test_names_with_and_inside(text, actors):
+    assert [a.text for a in parse_actor_list(text)] == actors
+
+
+def test_policy_in_lower_case_is_still_no_name():
+    assert parse_actor_list("It is the policy of the United States") is None
+    assert actor_head("the policy of the United States") is None
+
+
 # -- negatives ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
