@@ -180,6 +180,8 @@ _ZH_RULES: list[_Rule] = [
     # 十四五期间, “十四五”时期, “九五”期间, “十四五”末
     _rule(rf"(?:{_each(_QUOTES_OPEN, _PLAN)}|十[一二三四五六七八九]|{_each('六七八九')})五[”\"’]?(?:规划)?(?:期间|时期|期末|末|期)"),
     # 每年4月底之前, 每年一季度, 每季度, 每月, 每半年, 每两年 (not 每月1500元: an amount; not 每年增长: a rate)
+    # 每月5日前: a day of every month, with its limit
+    _rule(rf"每个?月{_DAY}{_LIMIT_PT}", _STAT_BEFORE),
     _rule(rf"每个?(?:年度?|半年|季度?|月|周|星期|旬|[两三四五\d]年)(?:{_MON}(?:{_DAY}|{_MPART})?"
           rf"|第?[一二三四1-4]季度(?:末|初)?|年底|年末|上半年|下半年|初|末|底)?{_LIMIT}?"
           r"(?![\d.０-９]|增长|递增|增加|减少|下降|平均|[一二三四五六日天])", _STAT_BEFORE),
@@ -423,6 +425,9 @@ def _iso(d: date | None) -> str:
     return d.isoformat() if d else ".."
 
 
+_ZH_MONTH_DAY_RE = re.compile(rf"({_DAY_N})[日号]")
+
+
 def _zh_recurring(text: str, issued: date | None) -> DueDate:
     m = _ZH_EVERY_RE.match(text)
     every = m.group(1) if m else "年"
@@ -458,6 +463,16 @@ def _zh_recurring(text: str, issued: date | None) -> DueDate:
         due = _month_end(issued.year, 3 * ((issued.month - 1) // 3 + 1)) if issued else None
         return DueDate("recurring", issued, due, "every quarter")
     if every == "月":
+        day = _ZH_MONTH_DAY_RE.match(rest)
+        if day:  # 每月5日前: by that day of each month, the first on or after issued
+            n = cn_int(day.group(1)) or 1
+            due = None
+            if issued:
+                due = date(issued.year, issued.month, min(n, _month_end(issued.year, issued.month).day))
+                if due < issued:
+                    nxt = _month_end(issued.year, issued.month) + timedelta(days=1)
+                    due = date(nxt.year, nxt.month, min(n, _month_end(nxt.year, nxt.month).day))
+            return DueDate("recurring", issued, due, f"every month by day {n:02d}")
         due = _month_end(issued.year, issued.month) if issued else None
         return DueDate("recurring", issued, due, "every month")
     if every in ("周", "星期"):

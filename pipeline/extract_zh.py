@@ -68,6 +68,8 @@ _SPEECH = re.compile(r"(?:也|还|均|都|亦)?(?:强调|指出|表示|认为|�
                      r"《[^》\n]{1,80}》已")
 # A perfective 了 or a 以来 in the clause marks narration of what was done, not a duty.
 _NARRATIVE = re.compile(r"(?<![为除])了(?![解结])|以来")
+# 市公安局：负责…: an actor, a colon, and its duty opening with a role word or a modal
+_COLON_DUTY = re.compile(r"[:：](?=负责|牵头|配合|参与|协助|承担|主要负责|要|应当|应|须|必须)")
 # A time limit (by when), not a start, a period or a frequency: 2023年底前, 三年内, 年底.
 _BY_WHEN = re.compile(r"^(?!.*[起至]).*(?:前|内|底|截至|截止)")
 _FREQUENCY = re.compile(r"每(?:年|年度|半年|季度?|月|周|天|日)")
@@ -615,6 +617,10 @@ class ChineseExtractor:
         if not actors or actors[0].start != start:
             return None
         rest = view[list_end:pe]
+        colon = _COLON_DUTY.match(rest)
+        if colon:  # 市公安局：负责维护现场秩序…, a member's duties in a list of them
+            list_end += 1
+            rest = rest[1:]
         if not rest or _NOT_PRED_START.match(rest) or _SPEECH.match(rest):
             return None
         roles = []

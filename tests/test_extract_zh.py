@@ -315,6 +315,14 @@ def test_committee_and_government_of_one_place_are_one_party(extractor, text, ac
     assert [a for a, _, _, _ in rows(extractor, "市委和市政府要加强统筹。")] == ["市委", "市政府"]
 
 
+def test_each_member_and_its_duties_after_a_colon(extractor):
+    text = ("各成员单位职责：\n市公安局：负责维护现场秩序，依法打击违法犯罪行为。\n"
+            "市交通运输局：配合做好应急运输保障工作。\n联系人：张三，电话：12345678。\n")
+    assert [(a, r, d) for a, r, d, _ in rows(extractor, text)] == [
+        ("市公安局", "responsible", "维护现场秩序，依法打击违法犯罪行为"),
+        ("市交通运输局", "cooperate", "配合做好应急运输保障工作")]
+
+
 def test_a_table_rendered_with_bars(extractor):
     # Two task columns (the row's own measure is the duty), role words inside a cell, a
     # role marked after one actor, a category cell merged down from the row above, a
