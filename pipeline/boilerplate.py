@@ -95,9 +95,11 @@ class _Latin:
 
 
 _A_LETTER = re.compile(r"[A-Za-z]")
-_NAV = _AnyOf(re.compile(r"首页\s*[>›»/]|当前位置|您的位置|您现在的位置|返回顶部|上一篇|下一篇|网站地图|站内搜索|"
-                         r"Home\s*[>|]|You are here"),
-              re.compile(r"[>›»]\s*\S+\s*[>›»]"))
+_NAV = _AnyOf(re.compile(r"首页\s*[>›»/]|首頁\s*[>›»/]|当前位置|當前位置|您的位置|您现在的位置|返回顶部|上一篇|下一篇|"
+                         r"网站地图|網站地圖|网站导航|網站導覽|站内搜索|Home\s*[>|]|You are here"),
+              re.compile(r"[>›»]\s*\S+\s*[>›»]"),
+              # 行政院公報 > 法規命令: a breadcrumb of two short parts
+              re.compile(r"\A[^\s>›»，。,.]{1,15}\s+[>›»]\s+[^\s>›»，。,.]{1,15}\Z"))
 _SHARE = re.compile(r"分享到|分享至|打印本页|打印|关闭窗口|关闭本页|复制链接|收藏|【字[体號号]\s*[:：]?\s*[大中小]|"
                     r"字[体號号]\s*[:：]?\s*[大中小]|"
                     r"浏览\s*[:：]?\s*\d+\s*次|阅读\s*[:：]?\s*\d+|点击\s*[:：]?\s*\d+|瀏覽|微信|微博|扫一扫|二维码|"
@@ -105,7 +107,7 @@ _SHARE = re.compile(r"分享到|分享至|打印本页|打印|关闭窗口|关�
 _CONTACT = re.compile(r"联系我们|聯繫我們|电话\s*[:：]|传真\s*[:：]|邮箱\s*[:：]|邮编\s*[:：]|地址\s*[:：]|電話|傳真|"
                       r"Email\s*[:：]|E-mail\s*[:：]|Tel\s*[:：]|Fax\s*[:：]|Contact us|"
                       r"@[\w.]+\.\w+")  # an e-mail address (its @ first: a literal re can skip to)
-_COPY = _AnyOf(re.compile(r"©|版权所有|版權所有|备案号|公网安备|主办单位|承办单位|主辦|技术支持|网站标识码|免责声明|隐私|"
+_COPY = _AnyOf(re.compile(r"©|版权所有|版權所有|备案号|公网安备|(?:主办|承办|主辦|承辦)(?:单位|單位)?\s*[:：]|技术支持|网站标识码|免责声明|隐私|隱私|"
                           r"ICP\s*备|ICP備"),
                _Latin(re.compile(r"Copyright|ICP\s*备|ICP備|All rights reserved", re.I)))
 _LINKS = re.compile(r"相关链接|友情链接|热点栏目|热门栏目|热门|推荐内容|相关文章|相关新闻|相关阅读|延伸阅读|"
@@ -435,14 +437,15 @@ def _hard_boilerplate(line: str) -> bool:
 
 
 def _share_within_tables(lines: list[str], probs: list[float]) -> None:
-    """Give the rows of one table (consecutive lines with as many ``|`` between cells, two
-    or more) the highest probability among them: a header row of short cells (序号 | 工作任务
+    """Give the rows of one table (consecutive lines with as many ``|`` or tabs between
+    cells, two or more) the highest probability among them: a header row of short cells (序号 | 工作任务
     | 牵头单位) looks like a menu on its own, but is body when the rows under it are."""
     i = 0
     while i < len(lines):
-        n = lines[i].count("|")
+        sep = "|" if "|" in lines[i] else "\t"
+        n = lines[i].count(sep)
         j = i + 1
-        while n >= 2 and j < len(lines) and lines[j].count("|") == n:
+        while n >= 2 and j < len(lines) and lines[j].count(sep) == n:
             j += 1
         if j - i >= 2:
             best = max(probs[i:j])

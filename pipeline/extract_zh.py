@@ -180,11 +180,14 @@ class ChineseExtractor:
         out: list[Candidate] = []
         view = self._view
         columns: list[str] | None = None
+        headers: dict[str, tuple[int, int]] = {}
         for ps, pe in paragraphs:
             cells = _cells(view, ps, pe)
             kinds = [_column_kind(view[a:b]) for a, b in cells]
             if _is_header(kinds, [b - a for a, b in cells]):
                 columns = [k or "other" for k in kinds]
+                # the column's name (牵头单位) is the role word of every actor under it
+                headers = {k: cell for k, cell in zip(kinds, cells) if k in _ROLE_COLUMNS}
                 claimed.append((ps, pe))
                 continue
             if columns is None:
@@ -206,7 +209,8 @@ class ChineseExtractor:
             for kind, role in _ROLE_COLUMNS.items():
                 if kind in row:
                     for span, cell_role, cue in self._cell_actors(*row[kind], role):
-                        c = self._cand(span, cell_role, duty, "zh.table", cue, (ps, pe), deadline)
+                        c = self._cand(span, cell_role, duty, "zh.table", cue or headers.get(kind), (ps, pe),
+                                       deadline)
                         if c:
                             out.append(c)
             claimed.append((ps, pe))
@@ -730,10 +734,10 @@ _ROLE_MARK = re.compile(r"[(（](牵头|主责|配合|协办|参与|负责)[)）
 _COLUMNS = [
     ("number", re.compile(r"序号|编号|\d{1,3}")),
     ("duty", re.compile(r"(?:重点|主要|工作|具体|目标)?(?:任务|工作|措施|内容|事项)(?:内容|名称|措施|事项)?")),
-    ("lead", re.compile(r"牵头(?:单位|部门)|主责(?:单位|部门)")),
-    ("responsible", re.compile(r"(?:责任|负责|实施|落实)(?:单位|部门)")),
-    ("cooperate", re.compile(r"(?:配合|协办|参与|协同)(?:单位|部门)")),
-    ("deadline", re.compile(r"完成(?:时限|时间)|时间(?:节点|进度|安排|要求)|时限(?:要求)?|进度安排")),
+    ("lead", re.compile(r"(?:牵头|主责|主办)(?:单位|部门|机关)")),
+    ("responsible", re.compile(r"(?:责任|负责|实施|落实|承办)(?:单位|部门|机关)")),
+    ("cooperate", re.compile(r"(?:配合|协办|参与|协同)(?:单位|部门|机关)")),
+    ("deadline", re.compile(r"完成(?:时限|时间|期限)|时间(?:节点|进度|安排|要求)|时限(?:要求)?|进度安排|办理时限|期限")),
 ]
 _ROLE_COLUMNS = {"lead": "lead", "responsible": "responsible", "cooperate": "cooperate"}
 # A one-cell line this short inside a table is a section row, not the table's end.

@@ -201,3 +201,15 @@ def test_a_real_indicator_table_stays_whole() -> None:
     rows = [x for x in text.split("\n") if x.count("|") == 4]
     assert rows[0] == "一级指标 | 二级指标 | 三级指标 | 指标性质 | 指标说明"
     assert len(rows) == 56 and rows[-1].startswith("| （十四） | 55.医务人员满意度")
+
+
+def test_a_table_header_naming_the_host_agency_is_not_a_footer() -> None:
+    # 主辦機關 (lead agency) heads a column; 主辦單位： (site host) opens a footer line
+    raw = ("行政院公報 > 法規命令\n關於推動數位轉型的實施計畫\n"
+           "一、推動數位政府建設，完善雲端服務平台（數位發展部牽頭，2024年12月底前完成）。\n"
+           "序號\t重點任務\t主辦機關\t協辦機關\t完成期限\n"
+           "1\t建置資料治理機制\t數位發展部\t各部會\t2024年6月底前\n"
+           "網站導覽 | 隱私權政策 | 政府網站資料開放宣告\n主辦單位：行政院\n")
+    lines = clean_text(raw, 0.5).text.split("\n")
+    assert "序號\t重點任務\t主辦機關\t協辦機關\t完成期限" in lines
+    assert not any(x.startswith(("行政院公報", "網站導覽", "主辦單位")) for x in lines)

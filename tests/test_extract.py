@@ -72,3 +72,17 @@ def test_a_document_that_is_not_ok_gives_nothing(extractor):
 
     doc = Document(doc_id="x", source="x", status="binary", error="looks like a PNG image")
     assert extractor.extract(doc) == ([], [])
+
+
+def test_table_rows_pass_the_scorer(extractor, tmp_path):
+    # A Big5 page whose division of work is a tab-separated table: its rows are kept, each
+    # with its column's name as the role word.
+    page = tmp_path / "plan.txt"
+    page.write_bytes(("關於推動數位轉型的實施計畫\n一、推動數位政府建設（數位發展部牽頭）。\n"
+                      "序號\t重點任務\t主辦機關\t協辦機關\t完成期限\n"
+                      "1\t建置資料治理機制\t數位發展部\t各部會\t2024年6月底前\n").encode("big5"))
+    params = load_params()
+    _, rows = extractor.extract(ingest_file(page, "plan", params))
+    kept = [(r["actor"], r["role"], r["deadline"]) for r in rows
+            if r["method"] == "zh.table" and r["confidence"] >= params["extract"]["threshold"]]
+    assert kept == [("數位發展部", "lead", "2024年6月底前"), ("各部會", "cooperate", "2024年6月底前")]
