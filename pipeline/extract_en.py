@@ -79,7 +79,10 @@ _MAX_COMPLEMENT_WORDS = 14
 _SENT_END = re.compile(
     r"[.!?][\"”’)\]]*(?=\s+[\"“(\[A-Z0-9]|\s*$)|\|+|\n\s*\n"
     r"|(?<=[:;])[ \t]*\n|\n(?=[ \t]*(?:\([0-9a-z]{1,4}\)|\d{1,2}\.|Sec\.|Section\s)\s)"
+    r"|(?P<heading>(?<=[A-Za-z])\n(?=[A-Z]))"  # after a heading: only where the line is one (_HEADING_LINE)
 )
+# "Responsibilities of Member Units": a short line in title case, no final punctuation
+_HEADING_LINE = re.compile(r"(?:^|\n)(?:[A-Z][\w'’-]*|of|and|for|the|on|to|in)(?: (?:[A-Z][\w'’-]*|of|and|for|the|on|to|in)){0,11}$")
 _ABBREV_BEFORE = re.compile(r"(?:^|[\s(])([A-Za-z]{1,6}|(?:[A-Za-z]\.)+[A-Za-z])\.?$")
 # Where a subject can start inside a sentence.
 # an item's label: (a), (iv), (12), 3.
@@ -444,6 +447,8 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans of ``text`` (abbreviations such as ``Sec.``, ``U.S.C.`` do not end one)."""
     spans, start = [], 0
     for m in _SENT_END.finditer(text):
+        if m.lastgroup == "heading" and not _HEADING_LINE.search(text, max(0, m.start() - 160), m.start()):
+            continue  # a line broken inside a sentence
         if m.group()[:1] == ".":
             before = _ABBREV_BEFORE.search(text, max(0, m.start() - 12), m.start())
             if before:

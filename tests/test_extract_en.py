@@ -232,6 +232,15 @@ def test_policy_in_lower_case_is_still_no_name():
     assert actor_head("the policy of the United States") is None
 
 
+def test_a_heading_line_ends_before_the_sentence_under_it():
+    text = ("Responsibilities of Member Units\n"
+            "The National Development and Reform Commission is responsible for coordinating energy policy.\n"
+            "The Ministry of Finance shall provide funding support and\nsupervise the use of funds.\n")
+    got = [(c.actor, c.duty) for c in extract_en(_doc(text))]
+    assert got == [("The National Development and Reform Commission", "coordinating energy policy"),
+                   ("The Ministry of Finance", "provide funding support and\nsupervise the use of funds")]
+
+
 # -- negatives ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
