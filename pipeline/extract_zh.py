@@ -417,20 +417,15 @@ class ChineseExtractor:
             deadline = self._first_deadline(list_start, pe) or task_deadline
             body = _skip_label(view, task[0])
             if _ROLE_MARK.search(view, list_start, pe):  # 责任单位：市发展改革委（牵头）、市财政局
-                for span, span_role, _ in self._marked_list(list_start, pe, role):
-                    c = self._cand(span, span_role, (body, task[1]), "zh.role_line", (ps, ps + len(m.group(1))),
-                                   (task[0], pe), deadline)
-                    if c:
-                        out.append(c)
-                        task_rows.append(c)
-                claimed.append((task[0], pe))
-                continue
-            cm = _SEGMENT_CUE.search(view[list_start:pe])
-            list_end = list_start + cm.start() if cm and cm.start() > 0 else pe
-            if cm and cm.start() > 0 and role == "responsible":
-                role = _CUE_ROLE.get(cm.group(1), role)
-            for span in self.grammar.split_list(view, list_start, list_end):
-                c = self._cand(span, role, (body, task[1]), "zh.role_line", (ps, ps + len(m.group(1))),
+                actors = [(span, r) for span, r, _ in self._marked_list(list_start, pe, role)]
+            else:
+                cm = _SEGMENT_CUE.search(view[list_start:pe])
+                list_end = list_start + cm.start() if cm and cm.start() > 0 else pe
+                if cm and cm.start() > 0 and role == "responsible":
+                    role = _CUE_ROLE.get(cm.group(1), role)
+                actors = [(span, role) for span in self.grammar.split_list(view, list_start, list_end)]
+            for span, span_role in actors:
+                c = self._cand(span, span_role, (body, task[1]), "zh.role_line", (ps, ps + len(m.group(1))),
                                (task[0], pe), deadline)
                 if c:
                     out.append(c)
