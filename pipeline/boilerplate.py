@@ -107,8 +107,9 @@ _SHARE = re.compile(r"分享到|分享至|打印本页|打印|关闭窗口|关�
 _CONTACT = re.compile(r"联系我们|聯繫我們|电话\s*[:：]|传真\s*[:：]|邮箱\s*[:：]|邮编\s*[:：]|地址\s*[:：]|電話|傳真|"
                       r"Email\s*[:：]|E-mail\s*[:：]|Tel\s*[:：]|Fax\s*[:：]|Contact us|"
                       r"@[\w.]+\.\w+")  # an e-mail address (its @ first: a literal re can skip to)
-_COPY = _AnyOf(re.compile(r"©|版权所有|版權所有|备案号|公网安备|(?:主办|承办|主辦|承辦)(?:单位|單位)?\s*[:：]|技术支持|网站标识码|免责声明|隐私|隱私|"
-                          r"ICP\s*备|ICP備"),
+# 主办单位： opens a footer line; 主辦機關 without a colon heads a table column
+_COPY = _AnyOf(re.compile(r"©|版权所有|版權所有|备案号|公网安备|(?:主办|承办|主辦|承辦)(?:单位|單位)?\s*[:：]|"
+                          r"技术支持|网站标识码|免责声明|隐私|隱私|ICP\s*备|ICP備"),
                _Latin(re.compile(r"Copyright|ICP\s*备|ICP備|All rights reserved", re.I)))
 _LINKS = re.compile(r"相关链接|友情链接|热点栏目|热门栏目|热门|推荐内容|相关文章|相关新闻|相关阅读|延伸阅读|"
                     r"更多|赞助本站|学会链接|Related|More\b|Links\b")
@@ -438,8 +439,9 @@ def _hard_boilerplate(line: str) -> bool:
 
 def _share_within_tables(lines: list[str], probs: list[float]) -> None:
     """Give the rows of one table (consecutive lines with as many ``|`` or tabs between
-    cells, two or more) the highest probability among them: a header row of short cells (序号 | 工作任务
-    | 牵头单位) looks like a menu on its own, but is body when the rows under it are."""
+    cells, two or more) the highest probability among them: a header row of short cells
+    (序号 | 工作任务 | 牵头单位) looks like a menu on its own, but is body when the rows
+    under it are."""
     i = 0
     while i < len(lines):
         sep = "|" if "|" in lines[i] else "\t"
