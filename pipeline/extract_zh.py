@@ -6,9 +6,10 @@ output string is sliced from the original: traditional pages stay traditional.
 
 Patterns, in the order they claim text:
 
-0. task tables: a header row (序号 | 工作任务 | 牵头单位 | 配合单位 | 完成时限) and
-   the rows under it, one a line, cells between bars (HTML tables), tabs or
-   spaces; role words inside a cell (``X牵头，Y配合``, ``X（牵头）、Y``) count;
+0. task tables: a header row (序号 | 工作任务 | 牵头单位 | 配合单位 | 完成时限, or
+   成员单位 | 主要职责) and the rows under it, one a line, cells between bars
+   (HTML tables), tabs or spaces; role words inside a cell (``X牵头，Y配合``,
+   ``X（牵头）、Y``) count;
 1. closing tags on a task: ``(调宣部牵头)``, ``(X牵头,Y配合)``,
    ``〔责任单位:X、Y按职责分工负责〕``, ``(X分别负责,年内持续推进)`` — the duty is the
    whole task the tag closes (its heading sentence and sub-items);
@@ -181,6 +182,7 @@ class ChineseExtractor:
         view = self._view
         columns: list[str] | None = None
         headers: dict[str, tuple[int, int]] = {}
+        generic: set[str] = set()
         for ps, pe in paragraphs:
             cells = _cells(view, ps, pe)
             kinds = [_column_kind(view[a:b]) for a, b in cells]
@@ -188,6 +190,7 @@ class ChineseExtractor:
                 columns = [k or "other" for k in kinds]
                 # the column's name (牵头单位) is the role word of every actor under it
                 headers = {k: cell for k, cell in zip(kinds, cells) if k in _ROLE_COLUMNS}
+                generic = {k for k, (a, b) in headers.items() if _GENERIC_COLUMN.fullmatch(view[a:b])}
                 claimed.append((ps, pe))
                 continue
             if columns is None:
@@ -201,6 +204,9 @@ class ChineseExtractor:
             duty = row.get("duty")
             if duty is None:
                 continue
+            lead_in = _DUTY_LEAD_STRIP.match(view, duty[0], duty[1])  # 负责统筹协调…: the duty itself
+            if lead_in and lead_in.end() < duty[1]:
+                duty = (lead_in.end(), duty[1])
             deadline = None
             if "deadline" in row:
                 a, b = row["deadline"]
@@ -208,7 +214,11 @@ class ChineseExtractor:
                 deadline = (a + found[0].start, a + found[0].end) if found else ((a, b) if b > a else None)
             for kind, role in _ROLE_COLUMNS.items():
                 if kind in row:
-                    for span, cell_role, cue in self._cell_actors(*row[kind], role):
+                    found = self._cell_actors(*row[kind], role)
+                    if kind in generic and not all(
+                            is_actor_text(view[a.start:a.end], self.grammar.lexicon) for a, _, _ in found):
+                        continue  # under a column named only 单位 or 部门, 数量 of a table of figures
+                    for span, cell_role, cue in found:
                         c = self._cand(span, cell_role, duty, "zh.table", cue or headers.get(kind), (ps, pe),
                                        deadline)
                         if c:
@@ -728,13 +738,16 @@ _CELL_SEP = {"|": re.compile(r"\s*[|｜]\s*"), "\t": re.compile(r"\s*\t\s*")}
 _ROLE_MARK = re.compile(r"[(（](牵头|主责|配合|协办|参与|负责)[)）]")
 _COLUMNS = [
     ("number", re.compile(r"序号|编号|\d{1,3}")),
-    ("duty", re.compile(r"(?:重点|主要|工作|具体|目标)?(?:任务|工作|措施|内容|事项)(?:内容|名称|措施|事项)?")),
+    ("duty", re.compile(r"(?:重点|主要|工作|具体|目标)?(?:任务|工作|措施|内容|事项)(?:内容|名称|措施|事项)?"
+                        r"|(?:主要|工作)?职责(?:分工|任务)?|任务分工")),
     ("lead", re.compile(r"(?:牵头|主责|主办)(?:单位|部门|机关)")),
-    ("responsible", re.compile(r"(?:责任|负责|实施|落实|承办)(?:单位|部门|机关)")),
+    ("responsible", re.compile(r"(?:责任|负责|实施|落实|承办)(?:单位|部门|机关)|(?:成员)?单位(?:名称)?|部门|责任主体")),
     ("cooperate", re.compile(r"(?:配合|协办|参与|协同)(?:单位|部门|机关)")),
     ("deadline", re.compile(r"完成(?:时限|时间|期限)|时间(?:节点|进度|安排|要求)|时限(?:要求)?|进度安排|办理时限|期限")),
 ]
 _ROLE_COLUMNS = {"lead": "lead", "responsible": "responsible", "cooperate": "cooperate"}
+# A column named by no role (单位, 部门): its cells must read as bodies
+_GENERIC_COLUMN = re.compile(r"(?:成员)?单位(?:名称)?|部门|责任主体")
 # A one-cell line this short inside a table is a section row, not the table's end.
 _SECTION_ROW_CHARS = 40
 # Header cells of no known kind (类别, 备注, 责任领导) are allowed when this short.

@@ -341,6 +341,15 @@ def test_a_table_rendered_with_bars(extractor):
         ("区水务局", "responsible", "开展河道综合整治", "")]
 
 
+def test_a_table_of_member_units_and_their_duties(extractor):
+    text = ("序号 | 成员单位 | 主要职责\n"
+            "1 | 市发展改革委 | 负责统筹协调项目建设，建立调度机制\n"
+            "2 | 市财政局 | 负责落实资金保障\n\n"
+            "单位 | 数量 | 金额\n市财政局 | 3 | 100\n")  # a table of figures assigns nothing
+    assert rows(extractor, text) == [("市发展改革委", "responsible", "统筹协调项目建设，建立调度机制", ""),
+                                     ("市财政局", "responsible", "落实资金保障", "")]
+
+
 def test_a_table_with_tabs_keeps_spaces_inside_its_cells(extractor):
     text = ("序号\t重点任务\t牵头单位\t配合单位\t完成时限\n"
             "1\t加强生态环境保护 完成大气污染防治年度任务\t市生态环境局\t各县（市、区）人民政府\t长期坚持\n")
