@@ -21,7 +21,11 @@ Patterns (method names in brackets):
    ``is responsible for / takes charge of / is in charge of`` [en.responsible_for];
    ``X shall A and shall B`` gives one row per verb phrase;
 4. ``The competent department explores …`` — a generic body (``the`` + lower
-   case modifiers + singular head) with a present-tense verb [en.present].
+   case modifiers + singular head) with a present-tense verb [en.present];
+5. role tags closing a task in translated plans [en.tag]: ``(X will take the
+   lead, with Y participating)``, ``(Led by X, with participation of Y)``,
+   ``(Responsible: X; continuous progress)``; the duty is the task before the
+   tag on its line.
 
 ``in consultation / coordination / cooperation with Y`` in the subject or at
 either edge of the duty makes Y ``cooperate`` on the same duty.  A deadline at
@@ -472,6 +476,26 @@ def _strip_span(text: str, start: int, end: int, chars: str = _DUTY_TRIM) -> tup
     return start, end
 
 
+# A bracketed role tag after a task, and its parts (split at ; and at ", with")
+_EN_TAG = re.compile(r"\((?P<body>(?:The |the |Led |led |Responsible|Lead|Leading)[^()\n]{6,400}?)\)")
+_TAG_SEGMENT = re.compile(r"[^;；]+?(?=\s*(?:[;；]|,\s*(?=with\b)|$))")
+_TAG_ROLES = [
+    (re.compile(r"\s*(?P<actors>.+?)\s+(?P<cue>(?:will |shall |are to |is to )?take[s]? the lead)"
+                r"(?:\s*,?\s*with\s+(?P<partners>.+?)\s+(?:participating|cooperating|assisting))?[\s.]*$"), "lead"),
+    (re.compile(r"\s*(?P<cue>(?:[Tt]o be )?[Ll]ed by)\s+(?P<actors>.+?)[\s.]*$"), "lead"),
+    (re.compile(r"\s*,?\s*(?P<cue>with (?:the )?(?:participation|cooperation|support) of)\s+(?P<partners>.+?)[\s.]*$"),
+     "cooperate"),
+    (re.compile(r"\s*,?\s*with\s+(?P<partners>.+?)\s+(?P<cue>participating|cooperating|assisting)[\s.]*$"),
+     "cooperate"),
+    (re.compile(r"\s*(?P<cue>(?:[Ll]ead(?:ing)?|[Rr]esponsible|[Cc]ooperating|[Pp]articipating)"
+                r"(?: (?:units?|departments?|agencies|bodies))?\s*:)\s*(?P<actors>.+?)[\s.]*$"), "field"),
+]
+_RESPECTIVE = re.compile(r"\s+(?:according to|in accordance with) (?:their )?(?:respective )?"
+                         r"(?:responsibilities|duties|functions|division of (?:labor|work))\s*$")
+_ONGOING_EN = re.compile(r"(?i:continuous(?:ly)? (?:progress|advance|implementation)|ongoing|long-term|"
+                         r"to be (?:continuously )?(?:promoted|advanced)|continuing)")
+
+
 def _deadlines(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
     """Deadline spans inside ``text[start:end]`` (``deadlines.find_deadlines``), absolute offsets."""
     return [(d.text, start + d.start, start + d.end) for d in find_deadlines(text[start:end], "en")]
@@ -605,6 +629,56 @@ class _DocExtractor:
         return [], start
 
     # -- patterns --------------------------------------------------------------
+
+    def tags(self) -> list[tuple[int, int]]:
+        """Role tags closing a task, as English translations of Chinese plans write them:
+        ``(The General Administration of Customs will take the lead, with the Ministry of
+        Commerce participating.)``, ``(Led by X and Y, with participation of Z)``,
+        ``(Responsible: X; continuous progress)``.  The duty is the task before the tag, on
+        its line; returns the tags' spans."""
+        t = self.text
+        covered: list[tuple[int, int]] = []
+        for m in _EN_TAG.finditer(t):
+            rows: list[tuple[ActorSpan, str, _Cue]] = []
+            deadline = None
+            for seg in _TAG_SEGMENT.finditer(t, m.start("body"), m.end("body")):
+                a, b = seg.span()
+                for rx, role in _TAG_ROLES:
+                    hit = rx.match(t, a, b)
+                    if hit:
+                        cue = _Cue("tag", hit.start("cue"), hit.end("cue"), hit.group("cue"))
+                        if role == "field":  # Responsible: X / Lead unit: X / Participating: X
+                            word = cue.text.lower()
+                            role = "lead" if word.startswith("lead") else \
+                                "responsible" if word.startswith("responsible") else "cooperate"
+                        for g in ("actors", "partners"):
+                            if hit.groupdict().get(g):
+                                names = _RESPECTIVE.sub("", hit.group(g))
+                                found = parse_actor_list(names, hit.start(g), self.heads) or []
+                                head = actor_head(names, self.heads) if not found else None
+                                if head:  # "other relevant departments", which a list drops
+                                    found = [ActorSpan(names, hit.start(g), hit.start(g) + len(names), head)]
+                                rows += [(x, role if g == "actors" else "cooperate", cue) for x in found]
+                        break
+                else:
+                    found_d = _deadlines(t, a, b)
+                    if found_d:
+                        deadline = found_d[0]
+                    elif _ONGOING_EN.fullmatch(t[a:b].strip(" .")):
+                        ds = a + len(t[a:b]) - len(t[a:b].lstrip())
+                        deadline = (t[ds:b].strip(" ."), ds, ds + len(t[ds:b].strip(" .")))
+            if not rows:
+                continue
+            line_start = t.rfind("\n", 0, m.start()) + 1
+            label = _LABEL_AT_START.match(t, line_start)
+            d_start = label.end() if label and label.end() <= m.start() else line_start
+            if deadline is None:
+                inside = _deadlines(t, d_start, m.start())
+                deadline = inside[0] if inside else None
+            for actor, role, cue in rows:
+                self.add(actor, role, (d_start, m.start()), "en.tag", cue, deadline, (line_start, m.end()))
+            covered.append((m.start(), m.end()))
+        return covered
 
     def functions(self) -> list[tuple[int, int]]:
         """Function-list items; returns the spans they cover."""
@@ -852,7 +926,7 @@ def extract_en(doc: Document, heads_path: str | None = None) -> list[Candidate]:
     if not doc.text:
         return []
     ex = _DocExtractor(doc, load_heads(heads_path or str(HEADS_FILE)))
-    covered = sorted(ex.functions())
+    covered = sorted(ex.functions() + ex.tags())
     cover_starts = [c[0] for c in covered]
     for s_start, s_end in _with_list_items(doc.text, _sentences(doc.text)):
         i = bisect.bisect_right(cover_starts, s_end) - 1

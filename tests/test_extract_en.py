@@ -241,6 +241,28 @@ def test_a_heading_line_ends_before_the_sentence_under_it():
                    ("The Ministry of Finance", "provide funding support and\nsupervise the use of funds")]
 
 
+def test_role_tags_of_translated_plans():
+    text = ("1. Simplify customs clearance procedures for retail imports. (The General Administration of "
+            "Customs will take the lead, with the Ministry of Commerce and the State Administration of "
+            "Taxation participating.)\n"
+            "2. Establish a statistical monitoring system by the end of 2022. (Led by the Ministry of Commerce, "
+            "with participation of other relevant departments according to their respective responsibilities)\n"
+            "3. Strengthen the supervision of platforms. (Responsible: local people's governments at all levels; "
+            "continuous progress)\n"
+            "4. The order takes effect on signing (the \"Effective Date\").\n")
+    got = [(c.actor, c.role, c.duty, c.deadline) for c in extract_en(_doc(text)) if c.method == "en.tag"]
+    task1 = "Simplify customs clearance procedures for retail imports"
+    task2 = "Establish a statistical monitoring system by the end of 2022"
+    assert got == [
+        ("The General Administration of Customs", "lead", task1, None),
+        ("the Ministry of Commerce", "cooperate", task1, None),
+        ("the State Administration of Taxation", "cooperate", task1, None),
+        ("the Ministry of Commerce", "lead", task2, "by the end of 2022"),
+        ("other relevant departments", "cooperate", task2, "by the end of 2022"),
+        ("local people's governments at all levels", "responsible", "Strengthen the supervision of platforms",
+         "continuous progress")]
+
+
 # -- negatives ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
