@@ -613,27 +613,25 @@ _DATA_CELL_BLOCKS = 12
 _DATA_ROW_CHARS = 3000
 
 
-def _data_row(row: Any) -> bool:
-    """Whether a row of trafilatura's XML is a row of a data table, to render on one line."""
+def _data_row(row: Any) -> list[str] | None:
+    """The cells of a row of trafilatura's XML, each on one line (its paragraphs separated
+    by a space), if it is a row of a data table; else None."""
     if len(row) < 2:
-        return False
+        return None
+    cells: list[str] = []
     size = 0
     for cell in row:
         blocks = 0
         for sub in cell.iter():
             if sub.tag in ("table", "list"):
-                return False
+                return None
             blocks += sub.tag in ("p", "head")
-        size += sum(len(t) for t in cell.itertext())
+        text = "".join(cell.itertext())
+        size += len(text)
         if blocks > _DATA_CELL_BLOCKS or size > _DATA_ROW_CHARS:
-            return False
-    return True
-
-
-def _cell_text(cell: Any) -> str:
-    """A cell's text on one line, its paragraphs separated by a space."""
-    parts = "".join(cell.itertext()).split("\n")
-    return _HSPACE.sub(" ", " ".join(x.strip() for x in parts if x.strip()))
+            return None
+        cells.append(_HSPACE.sub(" ", " ".join(x.strip() for x in text.split("\n") if x.strip())))
+    return cells
 
 
 def _xml_lines(xml: str) -> list[str]:
@@ -656,9 +654,9 @@ def _xml_lines(xml: str) -> list[str]:
         if depth > 200:
             raise RecursionError("trafilatura output nested too deeply")
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag == "row" and _data_row(el):
+        cells = _data_row(el) if tag == "row" else None
+        if cells is not None:
             flush()
-            cells = [_cell_text(c) for c in el]
             if any(cells):
                 lines.append(" | ".join(cells).strip())
             buf.append("")

@@ -608,6 +608,17 @@ class ChineseExtractor:
                     items.append(item)
         return items
 
+    def _partners(self, at: int, pe: int) -> tuple[list[Span], int] | None:
+        """The bodies after a 会同 at ``at`` and where the duty then starts (past a comma:
+        财政部会同有关部门，对…), or None."""
+        view = self._view
+        if not view.startswith("会同", at):
+            return None
+        co, co_end = self.grammar.actor_list(view, at + 2, pe)
+        if not co:
+            return None
+        return co, co_end + (view[co_end:co_end + 1] in ("，", ","))
+
     def _clause(self, cs: int, ce: int, sentence_start: int, pe: int) -> _Inline | None:
         view = self._view
         start = _skip_label(view, cs) if cs == sentence_start else cs
@@ -644,14 +655,12 @@ class ChineseExtractor:
         if method != "zh.qing":
             will = _WILL.match(view, list_end)  # 国办将会同有关部门…: a commitment, as 会同 alone
             co_at = will.end() if will else list_end
-        if view.startswith("会同", co_at):
-            co, co_end = self.grammar.actor_list(view, co_at + 2, pe)
-            if co:
-                cooperators = co
-                lead_role = "lead"
-                cue = (co_at, co_at + 2)
-                pred = co_end + (view[co_end:co_end + 1] in ("，", ","))  # 财政部会同有关部门，对…
-                whole_sentence = method == "zh.you"
+        partners = self._partners(co_at, pe)
+        if partners:
+            cooperators, pred = partners
+            lead_role = "lead"
+            cue = (co_at, co_at + 2)
+            whole_sentence = method == "zh.you"
         if not cooperators:
             mm = _MODAL.match(view, at)
             if mm:
@@ -660,14 +669,12 @@ class ChineseExtractor:
                 if word.startswith("牵头"):
                     lead_role = "lead"
                 # 由省卫生健康委牵头，会同省财政厅等部门，建立…: partners after the role word
-                co_at = mm.end() + (view[mm.end():mm.end() + 1] in ("，", ","))
-                if word in ("牵头", "负责", "牵头负责") and view.startswith("会同", co_at):
-                    co, co_end = self.grammar.actor_list(view, co_at + 2, pe)
-                    if co:
-                        cooperators = co
-                        lead_role = "lead"
-                        pred = co_end + (view[co_end:co_end + 1] in ("，", ","))
-                        whole_sentence = method == "zh.you"
+                partners = self._partners(mm.end() + (view[mm.end():mm.end() + 1] in ("，", ",")), pe) \
+                    if word in ("牵头", "负责", "牵头负责") else None
+                if partners:
+                    cooperators, pred = partners
+                    lead_role = "lead"
+                    whole_sentence = method == "zh.you"
             if _COOP_PRED.match(view, at):
                 lead_role = "cooperate"
                 cue = (at, at + 2)
@@ -736,18 +743,19 @@ _CELL = re.compile(r"[^\s|｜]+(?:[ \u3000][^\s|｜]+)*?(?=\s{1,}|[|｜]|$)")
 _CELL_SEP = {"|": re.compile(r"\s*[|｜]\s*"), "\t": re.compile(r"\s*\t\s*")}
 # 区生态环境分局（牵头）: a role marked after one actor of a table cell
 _ROLE_MARK = re.compile(r"[(（](牵头|主责|配合|协办|参与|负责)[)）]")
+# A column named by no role (单位, 部门): responsible, but its cells must read as bodies
+_GENERIC_COLUMN_NAMES = r"(?:成员)?单位(?:名称)?|部门|责任主体"
 _COLUMNS = [
     ("number", re.compile(r"序号|编号|\d{1,3}")),
     ("duty", re.compile(r"(?:重点|主要|工作|具体|目标)?(?:任务|工作|措施|内容|事项)(?:内容|名称|措施|事项)?"
                         r"|(?:主要|工作)?职责(?:分工|任务)?|任务分工")),
     ("lead", re.compile(r"(?:牵头|主责|主办)(?:单位|部门|机关)")),
-    ("responsible", re.compile(r"(?:责任|负责|实施|落实|承办)(?:单位|部门|机关)|(?:成员)?单位(?:名称)?|部门|责任主体")),
+    ("responsible", re.compile(r"(?:责任|负责|实施|落实|承办)(?:单位|部门|机关)|" + _GENERIC_COLUMN_NAMES)),
     ("cooperate", re.compile(r"(?:配合|协办|参与|协同)(?:单位|部门|机关)")),
     ("deadline", re.compile(r"完成(?:时限|时间|期限)|时间(?:节点|进度|安排|要求)|时限(?:要求)?|进度安排|办理时限|期限")),
 ]
 _ROLE_COLUMNS = {"lead": "lead", "responsible": "responsible", "cooperate": "cooperate"}
-# A column named by no role (单位, 部门): its cells must read as bodies
-_GENERIC_COLUMN = re.compile(r"(?:成员)?单位(?:名称)?|部门|责任主体")
+_GENERIC_COLUMN = re.compile(_GENERIC_COLUMN_NAMES)
 # A one-cell line this short inside a table is a section row, not the table's end.
 _SECTION_ROW_CHARS = 40
 # Header cells of no known kind (类别, 备注, 责任领导) are allowed when this short.

@@ -169,8 +169,9 @@ def normalize_text(text: str) -> str:
         the text with letter-spacing removed, blanks collapsed, indentation
         stripped, at most one blank line in a row, and broken lines joined.
     """
-    rows = [_is_table_row(x) for x in text.split("\n")]
-    lines = [_clean_line(x, row) for x, row in zip(text.split("\n"), rows)]
+    raw = text.split("\n")
+    rows = [_is_table_row(x) for x in raw]
+    lines = [_clean_line(x, row) for x, row in zip(raw, rows)]
     out = "\n".join(join_broken_lines(lines, rows)).strip("\n")
     return _BLANK_RUNS.sub("\n\n", out)
 
