@@ -678,6 +678,11 @@ def _xml_lines(xml: str) -> list[str]:
     return lines
 
 
+def load_html_parser() -> None:
+    """Import trafilatura now (about 0.1 s), e.g. before forking workers that will read HTML."""
+    import trafilatura  # noqa: F401
+
+
 def _trafilatura_lines(html: str) -> list[str] | None:
     import trafilatura
 

@@ -144,6 +144,14 @@ class ExtractCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
+    def has(self, key: str) -> bool:
+        """Whether a result is stored under ``key`` (not read: :meth:`get` may still fail).
+
+        Args:
+            key: from ``key_for_bytes`` or ``key_for_document``.
+        """
+        return self._path(key).is_file()
+
     def get(self, key: str) -> tuple[Document, list[Mention], list[dict[str, Any]]] | None:
         """The stored result for a key, or None (absent or unreadable: recomputed).
 

@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .annotate import add_commands as add_annotation_commands
-from .manifest import add_commands as add_manifest_commands
-from .errors import ObligationsError, UsageError
+# Before NumPy is imported: the command parallelises with processes (--jobs), and OpenBLAS's
+# own threads, which spin for a while after each call, would only take CPU from them.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from . import __version__  # noqa: E402
+from .annotate import add_commands as add_annotation_commands  # noqa: E402
+from .manifest import add_commands as add_manifest_commands  # noqa: E402
+from .errors import ObligationsError, UsageError  # noqa: E402
 
 EXIT_OK, EXIT_FAILED_DOCS, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 

@@ -41,8 +41,11 @@ class Extractor:
         self._proposers: dict[str, Any] = {}
 
     def warm(self) -> None:
-        """Load what extraction loads lazily (jieba's dictionary), e.g. before forking workers."""
+        """Load what extraction loads lazily (jieba's dictionary, the span proposers of
+        ``extract.ner``), e.g. before forking workers."""
         self.grammar.warm()
+        for lang in ("zh", "en"):
+            self._proposer(lang)
 
     def _proposer(self, lang: str):
         """The learned span proposer of ``extract.ner`` for a language (None for rules)."""

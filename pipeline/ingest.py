@@ -23,9 +23,11 @@ from . import boilerplate, decode, normalize
 from .errors import IngestError, NoBody, TooLarge, UnsupportedFormat, UsageError
 from .schemas import Document, Provision
 
-__all__ = ["iter_inputs", "ingest_file", "ingest_bytes", "PAGE_SUFFIXES", "SKIPPED_SUFFIXES"]
+__all__ = ["iter_inputs", "ingest_file", "ingest_bytes", "warm", "PAGE_SUFFIXES", "HTML_SUFFIXES",
+           "SKIPPED_SUFFIXES"]
 
-PAGE_SUFFIXES = frozenset({".txt", ".text", ".htm", ".html", ".xhtml", ".shtml", ""})
+HTML_SUFFIXES = frozenset({".htm", ".html", ".xhtml", ".shtml"})
+PAGE_SUFFIXES = frozenset({".txt", ".text", "", *HTML_SUFFIXES})
 SKIPPED_SUFFIXES = frozenset({".jsonl", ".md", ".dvc", ".csv"})
 
 
@@ -66,6 +68,21 @@ def iter_inputs(inputs: Iterable[str | Path]) -> Iterator[tuple[Path, str]]:
                 yield path, _doc_id(rel)
 
 
+def warm(paths: Iterable[str | Path] = ()) -> None:
+    """Import now what ingest imports on first use: the metadata and provisions stages, and
+    trafilatura (a tenth of a second) if ``paths`` include HTML pages.  Called before
+    worker processes are forked, so that they share one copy instead of each importing its own.
+
+    Args:
+        paths: pages about to be ingested (only their names are looked at).
+    """
+    from . import metadata  # noqa: F401
+
+    _provisions_module()
+    if any(Path(p).suffix.lower() in HTML_SUFFIXES for p in paths):
+        boilerplate.load_html_parser()
+
+
 def _failed(doc: Document, status: str, reason: str) -> Document:
     doc.status = status
     doc.error = reason
@@ -75,14 +92,18 @@ def _failed(doc: Document, status: str, reason: str) -> Document:
     return doc
 
 
-def _split_provisions(doc_id: str, text: str, lang: str) -> list[Provision]:
+def _provisions_module() -> Any:
     try:
-        provisions = importlib.import_module(f"{__package__}.provisions")
+        return importlib.import_module(f"{__package__}.provisions")
     except ModuleNotFoundError as exc:
         if exc.name == f"{__package__}.provisions":
-            return []  # the provisions stage is not installed yet: documents still get text
+            return None  # the provisions stage is not installed yet: documents still get text
         raise
-    return provisions.split_provisions(doc_id, text, lang)
+
+
+def _split_provisions(doc_id: str, text: str, lang: str) -> list[Provision]:
+    provisions = _provisions_module()
+    return provisions.split_provisions(doc_id, text, lang) if provisions is not None else []
 
 
 def _process(data: bytes, doc: Document, params: dict[str, Any]) -> Document:

@@ -6,35 +6,45 @@ With ``fork`` (Linux) it is done once in the parent, before the pool starts, so
 the workers inherit it and a bad configuration fails at once instead of in every
 worker.  Documents stream through: at most a bounded number are in flight, and
 results come back in input order, so ``--jobs 1`` and ``--jobs N`` write
-identical tables.  :func:`process` yields one result per page;
+identical tables.  While the parent builds that set-up (about half a second, on
+one core), a helper process ingests the first pages on the other
+(:class:`Prefetch`).  :func:`process` yields one result per page;
 :func:`process_batches`, what ``extract`` and ``ingest`` use, has the workers
 turn every few pages into table rows (a :class:`~pipeline.tables.Batch`), so the
 process writing the tables, which shares the cores with the workers, has little
-to do.  With a :class:`~pipeline.cache.ExtractCache`, a page whose
+to do but write them.  With a :class:`~pipeline.cache.ExtractCache`, a page whose
 bytes, code, models and params are unchanged is loaded instead of recomputed.
 """
 from __future__ import annotations
 
-import atexit
 import collections
 import gc
 import itertools
 import json
 import os
+import pickle
+import shutil
+import signal
+import tempfile
 import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .cache import ExtractCache
-from .ingest import ingest_file
+from .cache import ExtractCache, code_version
+from . import ingest
+from .ingest import HTML_SUFFIXES, ingest_file
 from .schemas import Document, Mention
-from .tables import TABLES, Batch
+from .settings import CACHE_ROOT, is_private
+from .tables import TABLES, Batch, remove_stale_temporaries
 
 # Documents per task of `process_batches`: large enough that each worker round trip
 # carries a few column lists, small enough that the last tasks keep both cores busy.
 BATCH_SIZE = 8
+# Pages offered to the prefetch helper: more than it can ingest during the set-up.
+PREFETCH_PAGES = 128
 
 _STATE: dict[str, Any] = {}
 _STATE_LOCK = threading.Lock()
@@ -90,11 +100,12 @@ def _extract(doc: Document, extractor: Any) -> Result:
     return Result(doc, mentions, rows)
 
 
-def process_item(item: tuple[str, str] | Document, state: dict[str, Any]) -> Result:
+def process_item(item: tuple[str, ...] | Document, state: dict[str, Any]) -> Result:
     """Ingest (for a path) and extract one item, through the cache when there is one.
 
     Args:
-        item: a ``(path, doc_id)`` pair or an ingested document.
+        item: a ``(path, doc_id)`` pair, the same with the file of its document when
+            :class:`Prefetch` ingested it, or an ingested document.
         state: from :func:`worker_state`.
     """
     cache: ExtractCache | None = state["cache"]
@@ -106,14 +117,29 @@ def process_item(item: tuple[str, str] | Document, state: dict[str, Any]) -> Res
             if isinstance(item, Document):
                 doc = item
             return Result(doc, mentions, rows, cached=True)
-    doc = item if isinstance(item, Document) else ingest_file(Path(item[0]), item[1], state["params"])
+    doc = item if isinstance(item, Document) else _ingested(item, state["params"])
     result = _extract(doc, state["extractor"])
     if key is not None and result.doc.status != "error":  # errors may be transient: retry next run
         cache.put(key, result.doc, result.mentions, result.candidates)
     return result
 
 
-def _cache_key(item: tuple[str, str] | Document, state: dict[str, Any]) -> str | None:
+def _ingested(item: tuple[str, ...], params: dict[str, Any]) -> Document:
+    """The document of a ``(path, doc_id)`` item, or of a ``(path, doc_id, pickle)`` item
+    whose page the :class:`Prefetch` helper already ingested."""
+    if len(item) > 2:
+        # Written by this run's own helper into a folder only this user can write; anything
+        # else (gone, cut short, not private) is ignored and the page ingested here.
+        path = Path(item[2])
+        if is_private(path):
+            try:
+                return pickle.loads(path.read_bytes())
+            except (OSError, pickle.UnpicklingError, EOFError):
+                pass
+    return ingest_file(Path(item[0]), item[1], params)
+
+
+def _cache_key(item: tuple[str, ...] | Document, state: dict[str, Any]) -> str | None:
     """The item's key in the result cache; None without a cache or for an unreadable file
     (``ingest_file`` records why)."""
     cache: ExtractCache | None = state["cache"]
@@ -128,13 +154,13 @@ def _cache_key(item: tuple[str, str] | Document, state: dict[str, Any]) -> str |
         return None
 
 
-def _cached(item: tuple[str, str] | Document, state: dict[str, Any]) -> bool:
+def _cached(item: tuple[str, ...] | Document, state: dict[str, Any]) -> bool:
     """Whether the result cache already holds this item (read-only probe)."""
     key = _cache_key(item, state)
     return key is not None and state["cache"].get(key) is not None
 
 
-def _process(item: tuple[str, str] | Document) -> Result:
+def _process(item: tuple[str, ...] | Document) -> Result:
     return process_item(item, _STATE)
 
 
@@ -147,7 +173,7 @@ def _make_batch(task: BatchTask, state: dict[str, Any]) -> Batch:
     for item in items:
         r = process_item(item, state)
         batch.add(r.doc, r.mentions, r.candidates)
-    return batch
+    return batch.finish()
 
 
 def _process_batch(task: BatchTask) -> Batch:
@@ -166,14 +192,6 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _bounded(items: Iterable[Any], slots: threading.Semaphore, stop: threading.Event) -> Iterator[Any]:
-    for item in items:
-        slots.acquire()
-        if stop.is_set():
-            return
-        yield item
-
-
 def process(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any], *,
             extract: bool = True, jobs: int = 1, cache_dir: str | os.PathLike[str] | None = None,
             in_flight: int = 0) -> Iterator[Result]:
@@ -189,9 +207,9 @@ def process(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any]
         in_flight: at most this many items are read ahead of the consumer
             (0: ``64 * jobs``), which keeps memory flat in corpus size.
     """
-    work, state, init_args = _prepare(items, params, extract, cache_dir)
-    yield from _map(work, state, init_args, jobs, local=process_item, remote=_process, item_of=lambda item: item,
-                    chunk=4, in_flight=in_flight or 64 * jobs)
+    work, state, init_args, prefetch = _prepare(items, params, extract, cache_dir, jobs)
+    yield from _map(work, state, init_args, jobs, local=process_item, remote=_process, prefetch=prefetch,
+                    in_flight=in_flight or 64 * jobs)
 
 
 def process_batches(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any], *,
@@ -217,68 +235,180 @@ def process_batches(items: Iterable[tuple[Path, str] | Document], params: dict[s
         in_flight: at most this many batches are read ahead of the consumer
             (0: ``16 * jobs``), which keeps memory flat in corpus size.
     """
-    work, state, init_args = _prepare(items, params, extract, cache_dir)
+    work, state, init_args, prefetch = _prepare(items, params, extract, cache_dir, jobs)
     spec = (params["extract"]["threshold"] if extract else 0.0, with_candidates, tuple(tables))
     tasks = ((chunk, spec) for chunk in chunks(work, max(1, batch_size), workers=jobs if jobs > 1 else 0))
-    yield from _map(tasks, state, init_args, jobs, local=_make_batch, remote=_process_batch,
-                    item_of=lambda task: task[0][0], chunk=1, in_flight=in_flight or 16 * jobs)
+    yield from _map(tasks, state, init_args, jobs, local=_make_batch, remote=_process_batch, prefetch=prefetch,
+                    in_flight=in_flight or 16 * jobs)
+
+
+class Prefetch:
+    """Ingests the first pages of a run in a helper process while this process builds the
+    set-up that the workers will inherit (modules, patterns, jieba's dictionary: about
+    half a second on one core, the other idle).
+
+    The helper writes each page's document, pickled, to a private temporary folder,
+    text pages first (an HTML page would first make it import trafilatura, a tenth of a
+    second), skipping pages whose result is cached.  :meth:`stop` is called
+    when the workers start: from then on the helper would only take CPU from them.  The
+    task of a page it finished carries that file instead, and the worker skips ingest.
+    Documents are made by the same ``ingest_file`` with the same params, so the tables do
+    not depend on how far the helper got; cache keys stay those of the page's bytes.
+
+    Args:
+        head: the first ``(path, doc_id)`` items of the run, in order.
+        params: the merged parameters.
+        cache_dir: the result cache folder, or None.
+    """
+
+    def __init__(self, head: list[tuple[str, str]], params: dict[str, Any], cache_dir: str | None):
+        ctx = get_context("fork")
+        # A private folder named after this process, in the project's cache folder, so that
+        # the next run removes it if this one is killed (a run on another machine sharing
+        # the folder may remove it too: tasks whose file is gone ingest their page).
+        CACHE_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
+        remove_stale_temporaries(CACHE_ROOT)
+        self.folder = Path(tempfile.mkdtemp(prefix=".prefetch-", suffix=f".{os.getpid()}.tmp", dir=CACHE_ROOT))
+        self._stop = ctx.Event()
+        self._done: set[int] | None = None
+        self._proc = ctx.Process(target=_prefetch_pages, args=(head, params, cache_dir, self.folder, self._stop),
+                                 name="obligations-prefetch", daemon=True)
+        self._proc.start()
+
+    def stop(self) -> None:
+        """Tell the helper to stop; the pages it has finished are those the tasks will use."""
+        self._stop.set()
+        self._done = {int(p.stem) for p in self.folder.glob("*.pickle")}
+
+    def items(self, head: list[tuple[str, str]]) -> Iterator[tuple[str, ...]]:
+        """``head`` as work items, each page the helper finished with its document's file
+        (read lazily: call :meth:`stop` before the first is taken).
+
+        Args:
+            head: the items the helper was given.
+        """
+        for i, item in enumerate(head):
+            done = self._done is not None and i in self._done
+            yield (*item, str(self.folder / f"{i}.pickle")) if done else item
+
+    @property
+    def n_done(self) -> int:
+        """How many pages the helper had finished when it was stopped."""
+        return len(self._done or ())
+
+    def close(self) -> None:
+        """Stop the helper, wait for it and delete its files (once no task needs them)."""
+        self._stop.set()
+        self._proc.join(timeout=10)
+        if self._proc.is_alive():  # pragma: no cover - a page taking over 10 s to ingest
+            self._proc.terminate()
+            self._proc.join()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _prefetch_pages(head: list[tuple[str, str]], params: dict[str, Any], cache_dir: str | None,
+                    folder: Path, stop: Any) -> None:
+    """The :class:`Prefetch` helper: ingest ``head``'s pages into ``folder`` until ``stop``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the parent's to handle
+    cache = ExtractCache(cache_dir, params) if cache_dir else None
+    for i in sorted(range(len(head)), key=lambda i: Path(head[i][0]).suffix.lower() in HTML_SUFFIXES):
+        if stop.is_set():
+            return
+        path, doc_id = head[i]
+        if cache is not None:
+            try:
+                if cache.has(cache.key_for_bytes(Path(path).read_bytes(), doc_id, path, True)):
+                    continue
+            except OSError:
+                continue
+        data = pickle.dumps(ingest_file(Path(path), doc_id, params), protocol=pickle.HIGHEST_PROTOCOL)
+        tmp = folder / f".{i}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, folder / f"{i}.pickle")
 
 
 def _prepare(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any], extract: bool,
-             cache_dir: str | os.PathLike[str] | None) -> tuple[Iterator[Any], dict[str, Any], tuple[Any, ...]]:
+             cache_dir: str | os.PathLike[str] | None, jobs: int
+             ) -> tuple[Iterator[Any], dict[str, Any], tuple[Any, ...], Prefetch | None]:
     """The items as picklable work, this process's set-up (built, and so validated, before
-    any fork) and the arguments that rebuild it in a worker."""
-    work = ((str(i[0]), i[1]) if isinstance(i, tuple) else i for i in items)
+    any fork), the arguments that rebuild it in a worker, and the :class:`Prefetch`
+    helper, started before the set-up when workers will extract pages (it reads the
+    first ``PREFETCH_PAGES`` items ahead)."""
+    work: Iterator[Any] = ((str(i[0]), i[1]) if isinstance(i, tuple) else i for i in items)
     cdir = str(cache_dir) if cache_dir else None
-    return work, worker_state(params, extract, cdir), (params, extract, cdir)
+    init_args = (params, extract, cdir)
+    if jobs <= 1 or not extract:
+        return work, worker_state(*init_args), init_args, None
+    head = list(itertools.islice(work, PREFETCH_PAGES if hasattr(os, "fork") else 1))
+    prefetch = None
+    if len(head) > 1 and all(isinstance(i, tuple) for i in head):
+        if cdir:
+            code_version(params)  # hashed once here, not again in the helper
+        prefetch = Prefetch(head, params, cdir)
+    try:
+        state = worker_state(*init_args)
+        if head and not _cached(head[0], state):
+            # Pages to extract: load jieba and the lazily imported modules once, for all
+            # workers to share, instead of once in each.
+            state["extractor"].warm()
+            ingest.warm(item[0] for item in head)
+    except BaseException:
+        if prefetch is not None:
+            prefetch.close()
+        raise
+    first = prefetch.items(head) if prefetch is not None else iter(head)
+    return itertools.chain(first, work), state, init_args, prefetch
 
 
 def _map(tasks: Iterator[Any], state: dict[str, Any], init_args: tuple[Any, ...], jobs: int, *,
          local: Callable[[Any, dict[str, Any]], Any], remote: Callable[[Any], Any],
-         item_of: Callable[[Any], Any], chunk: int, in_flight: int) -> Iterator[Any]:
+         prefetch: Prefetch | None, in_flight: int) -> Iterator[Any]:
     """Each task's result in input order: ``local(task, state)`` here with one job, else
-    ``remote(task)`` in a pool of ``jobs`` workers (``item_of`` gives a task's first item,
-    which decides whether jieba is loaded before forking), at most ``in_flight`` tasks
-    read ahead of the consumer.  ``init_args`` are :func:`worker_state`'s, for workers
-    that do not inherit ``state`` (no ``fork``)."""
+    ``remote(task)`` in a pool of ``jobs`` workers, at most ``in_flight`` tasks read ahead
+    of the consumer.  ``init_args`` are :func:`worker_state`'s, for workers that do not
+    inherit ``state`` (no ``fork``); ``prefetch`` is stopped as the workers start and
+    closed when they are done."""
     if jobs <= 1:
         for task in tasks:
             yield local(task, state)
         return
+    try:
+        if prefetch is not None:
+            prefetch.stop()
+        yield from _pool_map(tasks, init_args, jobs, remote=remote, in_flight=in_flight)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
+
+
+def _pool_map(tasks: Iterator[Any], init_args: tuple[Any, ...], jobs: int, *, remote: Callable[[Any], Any],
+              in_flight: int) -> Iterator[Any]:
     first = next(tasks, None)
     if first is None:
         return
-    if state["extractor"] is not None and not _cached(item_of(first), state):
-        state["extractor"].warm()  # pages to extract: load jieba once, for all workers to share
-    tasks = itertools.chain([first], tasks)
-    slots = threading.Semaphore(max(in_flight, chunk))  # imap sends a task once its chunk is full
     if hasattr(os, "fork"):
         # Workers inherit the set-up built above.  Frozen, the garbage collector leaves those
         # objects alone, so the pages holding them stay shared instead of being copied per worker.
         gc.freeze()
-        pool = get_context("fork").Pool(jobs)
+        executor = ProcessPoolExecutor(jobs, mp_context=get_context("fork"))
     else:  # pragma: no cover - spawn: each worker builds its own
-        pool = get_context().Pool(jobs, initializer=_init, initargs=init_args)
-    stop = threading.Event()
-
-    def unblock_feeder() -> None:
-        stop.set()
-        for _ in range(jobs * chunk + 1):
-            slots.release()
-
-    # A consumer that never closes this generator (it dropped it half-way, or a traceback
-    # keeps it) leaves the pool open until the interpreter exits, and multiprocessing's own
-    # exit handler then waits for the blocked feeder: unblock it first (exit handlers run
-    # last-in, first-out, and multiprocessing registered its own before the pool started).
-    atexit.register(unblock_feeder)
-    with pool:
+        executor = ProcessPoolExecutor(jobs, mp_context=get_context(), initializer=_init, initargs=init_args)
+    # Tasks are submitted from this generator, so at most `in_flight` are read ahead of the
+    # consumer; results are taken in submission order.  (multiprocessing.Pool's worker
+    # thread wakes whenever a result is waiting in its pipe, and with batches of a few
+    # hundred kB it spun for a tenth of a second per run on the cores the workers need.)
+    pending: collections.deque[Future[Any]] = collections.deque()
+    with executor:
         try:
-            for result in pool.imap(remote, _bounded(tasks, slots, stop), chunksize=chunk):
-                slots.release()
-                yield result
-        finally:  # the consumer stopped early or failed: unblock the feeder so the pool can close
-            atexit.unregister(unblock_feeder)
-            unblock_feeder()
+            for task in itertools.chain([first], tasks):
+                pending.append(executor.submit(remote, task))
+                if len(pending) >= in_flight:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:  # the consumer stopped early or failed: drop what has not started
+            for future in pending:
+                future.cancel()
 
 
 def chunks(items: Iterable[Any], size: int, workers: int = 0) -> Iterator[list[Any]]:

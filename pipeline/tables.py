@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import UsageError
-from .schemas import SCHEMAS, Document, Provision, columns_table, document_row, to_table
+from .schemas import SCHEMAS, Document, Provision, column_array, document_row, to_table
 
 TABLES = ("documents", "provisions", "mentions", "obligations")
 DOCS_PER_GROUP = 256
@@ -57,8 +57,14 @@ def _csv_column(column: pa.ChunkedArray) -> list[Any]:
     return column.to_pylist()
 
 
-def write_csv(table: pa.Table, path: Path, header: bool = True) -> None:
-    """Write the rows of an obligations table as CSV, or append them.
+class _Lines(list):
+    """What ``csv.writer`` writes into: one string per row (``writerow`` writes once a row)."""
+
+    write = list.append
+
+
+def csv_rows(table: pa.Table) -> list[str]:
+    """The CSV lines of an obligations table's rows, one string per row (no header).
 
     The same bytes as pandas' ``to_csv(index=False)`` of the table, without
     pandas: offsets print as integers where some rows have none (pandas alone
@@ -66,16 +72,29 @@ def write_csv(table: pa.Table, path: Path, header: bool = True) -> None:
     and a field is quoted only when it holds a comma, a quote or a line break.
 
     Args:
+        table: obligations rows (an Arrow table of the obligations columns).
+    """
+    lines = _Lines()
+    csv.writer(lines, lineterminator="\n").writerows(zip(*(_csv_column(c) for c in table.columns)))
+    return lines
+
+
+def write_csv(table: pa.Table, path: Path, header: bool = True) -> None:
+    """Write the rows of an obligations table as CSV (see :func:`csv_rows`), or append them.
+
+    Args:
         table: obligations rows (an Arrow table of the obligations schema).
         path: the CSV file.
         header: write a header line and replace the file; False: append.
     """
-    columns = [_csv_column(c) for c in table.columns]
+    _write_csv_rows(table.column_names, csv_rows(table), path, header)
+
+
+def _write_csv_rows(names: list[str], rows: list[str], path: Path, header: bool) -> None:
     with open(path, "w" if header else "a", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
         if header:
-            writer.writerow(table.column_names)
-        writer.writerows(zip(*columns))
+            csv.writer(f, lineterminator="\n").writerow(names)
+        f.write("".join(rows))
 
 
 def write_table(name: str, rows: list[dict[str, Any]], out_dir: Path) -> Path:
@@ -240,14 +259,27 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
-class Batch:
-    """The rows that a run of documents gives each table, column by column.
+def _wire_schema(name: str) -> pa.Schema:
+    """A table's schema with its dictionary columns as plain strings: how a :class:`Batch`
+    holds them, so that batches concatenate without merging dictionaries."""
+    return pa.schema([pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f
+                      for f in SCHEMAS[name]])
 
-    This is what worker processes send back.  A few long lists of strings and
-    numbers pickle and unpickle several times faster than the per-document
-    objects they come from, and the process that writes the tables shares the
-    cores with the workers.  The obligations table keeps the candidates at or
-    above ``threshold``; every scored candidate is kept only if asked for.
+
+_WIRE = {name: _wire_schema(name) for name in SCHEMAS}
+
+
+class Batch:
+    """The rows that a run of documents gives each table.
+
+    This is what worker processes send back.  Rows are added document by
+    document (:meth:`add`), then :meth:`finish` turns them into one Arrow table
+    per table and, for obligations, the CSV lines, in the worker: a few Arrow
+    buffers pickle and unpickle far faster than the per-document objects they
+    come from, and the process that writes the tables, which shares the cores
+    with the workers, is left with little more than writing them.  The
+    obligations table keeps the candidates at or above ``threshold``; every
+    scored candidate is kept only if asked for.
 
     Args:
         threshold: the minimum confidence for the obligations table.
@@ -260,13 +292,15 @@ class Batch:
         self.threshold = threshold
         self.with_candidates = with_candidates
         self.tables = tuple(tables)
-        self.columns: dict[str, dict[str, list[Any]]] = {
+        self.columns: dict[str, dict[str, list[Any]]] | None = {
             name: {col: [] for col in SCHEMAS[name].names} for name in self.tables}
         # Per table, where each document's rows end: a batch splits at a document boundary.
         self.ends: dict[str, list[int]] = {
             name: [] for name in (*self.tables, *(("candidates",) if with_candidates else ()))}
         self.candidates: list[dict[str, Any]] = []
         self.statuses: list[tuple[str, str, str | None]] = []
+        self.arrow: dict[str, pa.Table] = {}
+        self.csv_rows: list[str] = []
 
     @property
     def n_docs(self) -> int:
@@ -279,6 +313,11 @@ class Batch:
         ends = self.ends.get("obligations")
         return ends[-1] if ends else 0
 
+    @property
+    def finished(self) -> bool:
+        """Whether :meth:`finish` was called (rows can no longer be added)."""
+        return self.columns is None
+
     def add(self, doc: Document, mentions: Iterable[Any], candidates: list[dict[str, Any]]) -> None:
         """Add one document's rows.
 
@@ -287,6 +326,8 @@ class Batch:
             mentions: its mentions (``Mention`` records).
             candidates: its scored candidate rows.
         """
+        if self.columns is None:
+            raise ValueError("rows were added to a finished batch: add every document before finish()")
         records: dict[str, list[Any]] = {
             "documents": [doc], "provisions": doc.provisions, "mentions": list(mentions),
             "obligations": obligation_rows(candidates, self.threshold)}
@@ -305,31 +346,47 @@ class Batch:
             self.ends["candidates"].append(len(self.candidates))
         self.statuses.append((doc.source, doc.status, doc.error))
 
+    def finish(self) -> "Batch":
+        """Turn the added rows into Arrow tables (and the obligations' CSV lines); returns
+        the batch.  Calling it again does nothing."""
+        if self.columns is not None:
+            self.arrow = {name: pa.Table.from_arrays(
+                [column_array(self.columns[name][f.name], f.type) for f in _WIRE[name]], schema=_WIRE[name])
+                for name in self.tables}
+            if "obligations" in self.tables:
+                self.csv_rows = csv_rows(self.arrow["obligations"])
+            self.columns = None
+        return self
+
     def extend(self, other: "Batch") -> None:
-        """Append another batch's rows (same tables and settings) after these.
+        """Append another finished batch's rows (same tables and settings) after these
+        (finished too).
 
         Args:
             other: the batch to append.
         """
+        self.finish()
+        other.finish()
         for name in self.tables:
-            base = len(next(iter(self.columns[name].values())))
-            for col, values in self.columns[name].items():
-                values.extend(other.columns[name][col])
+            base = self.arrow[name].num_rows
+            self.arrow[name] = pa.concat_tables([self.arrow[name], other.arrow[name]])
             self.ends[name].extend(base + e for e in other.ends[name])
         if self.with_candidates:
             base = len(self.candidates)
             self.candidates.extend(other.candidates)
             self.ends["candidates"].extend(base + e for e in other.ends["candidates"])
+        self.csv_rows.extend(other.csv_rows)
         self.statuses.extend(other.statuses)
 
     def split(self, n_docs: int) -> tuple["Batch", "Batch"]:
-        """The first ``n_docs`` documents' rows and the rest, as two new batches.
+        """The first ``n_docs`` documents' rows and the rest, as two new finished batches.
 
         Args:
             n_docs: how many documents go into the first batch.
         """
-        head = Batch(self.threshold, self.with_candidates, self.tables)
-        tail = Batch(self.threshold, self.with_candidates, self.tables)
+        self.finish()
+        head = Batch(self.threshold, self.with_candidates, self.tables).finish()
+        tail = Batch(self.threshold, self.with_candidates, self.tables).finish()
         for name, ends in self.ends.items():
             cut = ends[n_docs - 1] if n_docs > 0 else 0
             head.ends[name] = ends[:n_docs]
@@ -337,18 +394,22 @@ class Batch:
             if name == "candidates":
                 head.candidates, tail.candidates = self.candidates[:cut], self.candidates[cut:]
                 continue
-            for col, values in self.columns[name].items():
-                head.columns[name][col], tail.columns[name][col] = values[:cut], values[cut:]
+            head.arrow[name], tail.arrow[name] = self.arrow[name].slice(0, cut), self.arrow[name].slice(cut)
+            if name == "obligations":
+                head.csv_rows, tail.csv_rows = self.csv_rows[:cut], self.csv_rows[cut:]
         head.statuses, tail.statuses = self.statuses[:n_docs], self.statuses[n_docs:]
         return head, tail
 
     def table(self, name: str) -> pa.Table:
-        """One table's rows as an Arrow table of its schema.
+        """One table's rows as an Arrow table of its schema, in one piece (the batch is
+        finished first if it was not).
 
         Args:
             name: one of the batch's tables.
         """
-        return columns_table(name, self.columns[name])
+        # Dictionary columns are encoded here, over the whole table, so that the dictionary
+        # does not depend on how the rows were split into batches.
+        return self.finish().arrow[name].combine_chunks().cast(SCHEMAS[name])
 
 
 class ResultWriter:
@@ -412,6 +473,7 @@ class ResultWriter:
                 self.tables, self.cand_path is not None, self.threshold):
             raise ValueError("the batch was made for other tables, candidates or threshold "
                              "than this writer's: make it with the writer's settings (new_batch)")
+        batch.finish()
         self.n_docs += batch.n_docs
         self.n_obligations += batch.n_obligations
         self.statuses.extend(batch.statuses)
@@ -432,7 +494,7 @@ class ResultWriter:
                 continue
             self.files[name].write(table)
             if name == "obligations":
-                write_csv(table, self.csv_tmp, header=self.csv_header)
+                _write_csv_rows(table.column_names, buffer.csv_rows, self.csv_tmp, self.csv_header)
                 self.csv_header = False
         if buffer.candidates and self.cand_path is not None:
             table = candidate_table(buffer.candidates)

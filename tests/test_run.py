@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import pickle
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,8 @@ import pytest
 from pipeline.cli import main
 from pipeline.errors import ObligationsError
 from pipeline.ingest import iter_inputs
-from pipeline.run import chunks, process, process_batches
+from pipeline.schemas import Document
+from pipeline.run import Prefetch, chunks, process, process_batches, process_item, worker_state
 from pipeline.settings import load_params
 
 HERE = Path(__file__).parent
@@ -69,7 +71,7 @@ def test_batches_equal_per_document_results_and_are_read_lazily() -> None:
     assert [b.n_docs for b in batches] == [len(c) for c in chunks(items, 3, workers=2)]
     assert [s[0] for b in batches for s in b.statuses] == [r.doc.source for r in one]
     assert [c for b in batches for c in b.candidates] == [c for r in one for c in r.candidates]
-    assert [m for b in batches for m in b.columns["mentions"]["mention_id"]] == \
+    assert [m for b in batches for m in b.table("mentions").column("mention_id").to_pylist()] == \
         [m.mention_id for r in one for m in r.mentions]
 
     pulled = []
@@ -112,10 +114,11 @@ def test_a_generator_left_open_does_not_hang_the_interpreter_at_exit() -> None:
         f"items = list(iter_inputs({[str(p) for p in INPUTS]!r})) * 4\n"
         "gen = process(items, load_params(), extract=False, jobs=2, in_flight=4)\n"
         "batches = process_batches(items, load_params(), extract=False, jobs=2, batch_size=2, in_flight=2)\n"
-        "print(next(gen).doc.doc_id, next(batches).n_docs)\n")  # both left open
+        "extracted = process_batches(items, load_params(), jobs=2, batch_size=2, in_flight=2)\n"
+        "print(next(gen).doc.doc_id, next(batches).n_docs, next(extracted).n_docs)\n")  # all left open
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == [next(iter_inputs(INPUTS))[1], "2"]
+    assert done.stdout.split() == [next(iter_inputs(INPUTS))[1], "2", "2"]
 
 
 def test_bad_setup_fails_in_the_parent_instead_of_hanging() -> None:
@@ -128,3 +131,62 @@ def test_bad_setup_fails_in_the_parent_instead_of_hanging() -> None:
 def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
     assert main(["extract", str(tmp_path / "nope"), "--out", str(tmp_path / "o"), "--no-cache"]) == 2
     assert not (tmp_path / "o" / "documents.parquet").exists()
+
+
+def _prefetched(head: list[tuple[str, str]], cache_dir: str | None) -> tuple[Prefetch, list[tuple[str, ...]]]:
+    prefetch = Prefetch(head, PARAMS, cache_dir)
+    prefetch._proc.join(timeout=60)  # let the helper finish every page it was given
+    prefetch.stop()
+    return prefetch, list(prefetch.items(head))
+
+
+def test_pages_the_helper_ingested_give_the_same_results(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("pipeline.run.CACHE_ROOT", tmp_path)
+    head = [(str(p), d) for p, d in iter_inputs(INPUTS)][:6]
+    prefetch, items = _prefetched(head, None)
+    try:
+        assert prefetch.n_done == len(head)
+        assert all(len(item) == 3 and Path(item[2]).is_file() for item in items)
+        state = worker_state(PARAMS, True, None)
+        assert _summary(process_item(item, state) for item in items) == \
+            _summary(process_item(item, state) for item in head)
+        Path(items[0][2]).unlink()  # a file gone (removed by another run): the page is ingested
+        assert _summary([process_item(items[0], state)]) == _summary([process_item(head[0], state)])
+        # A file that someone else could have written is never unpickled.
+        planted = Path(items[1][2])
+        planted.write_bytes(pickle.dumps(Document(doc_id="planted", source="x")))
+        planted.chmod(0o666)
+        assert _summary([process_item(items[1], state)]) == _summary([process_item(head[1], state)])
+    finally:
+        prefetch.close()
+    assert not prefetch.folder.exists()
+
+
+def test_the_helper_skips_cached_pages_and_a_killed_runs_folder_is_removed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("pipeline.run.CACHE_ROOT", tmp_path / "root")
+    stale = tmp_path / "root" / ".prefetch-x.999999999.tmp"  # no such process
+    stale.mkdir(parents=True)
+    head = [(str(p), d) for p, d in iter_inputs(INPUTS)][:4]
+    cache = str(tmp_path / "cache")
+    list(process(head[:2], PARAMS, jobs=1, cache_dir=cache))
+    prefetch, items = _prefetched(head, cache)
+    try:
+        assert not stale.exists()
+        assert [len(item) for item in items] == [2, 2, 3, 3]
+    finally:
+        prefetch.close()
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from pipeline.run import _pool_map
+
+    with pytest.raises(BrokenProcessPool):
+        list(_pool_map(iter(range(4)), (), 2, remote=_die, in_flight=2))
+
+
+def _die(task: int) -> None:
+    import os
+
+    os._exit(3)

@@ -11,7 +11,7 @@ from pipeline.ingest import iter_inputs
 from pipeline.run import process
 from pipeline.settings import load_params
 from pipeline.schemas import to_table
-from pipeline.tables import (Batch, ResultWriter, document_tables, obligation_rows, write_candidates,
+from pipeline.tables import (TABLES, Batch, ResultWriter, document_tables, obligation_rows, write_candidates,
                              write_part, write_table)
 
 HERE = Path(__file__).parent
@@ -75,6 +75,23 @@ def test_a_batch_split_anywhere_and_joined_again_is_the_same_batch(results) -> N
         assert (head.n_docs, tail.n_docs) == (n, len(results) - n)
         head.extend(tail)
         assert vars(head) == vars(whole), n
+
+
+def test_a_finished_batch_travels_as_arrow_and_takes_no_more_rows(results) -> None:
+    import pickle
+
+    import pyarrow as pa
+
+    batch = Batch(THRESHOLD)
+    for r in results:
+        batch.add(r.doc, r.mentions, r.candidates)
+    expected = {name: batch.table(name) for name in TABLES}  # table() finishes the batch
+    assert batch.finished and all(isinstance(t, pa.Table) for t in batch.arrow.values())
+    back = pickle.loads(pickle.dumps(batch))
+    assert all(back.table(name).equals(expected[name]) for name in TABLES)
+    assert len(back.csv_rows) == back.n_obligations
+    with pytest.raises(ValueError, match="finished"):
+        batch.add(results[0].doc, results[0].mentions, results[0].candidates)
 
 
 def test_a_batch_made_for_other_settings_is_refused(results, tmp_path: Path) -> None:
