@@ -344,7 +344,10 @@ def _prepare(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any
     if len(head) > 1 and all(isinstance(i, tuple) for i in head):
         if cdir:
             code_version(params)  # hashed once here, not again in the helper
-        prefetch = Prefetch(head, params, cdir)
+        try:
+            prefetch = Prefetch(head, params, cdir)
+        except OSError:  # no writable cache folder for its files: the workers ingest every page
+            prefetch = None
     try:
         state = worker_state(*init_args)
         if head and not _cached(head[0], state):

@@ -190,3 +190,10 @@ def _die(task: int) -> None:
     import os
 
     os._exit(3)
+
+
+def test_without_a_writable_cache_folder_the_workers_ingest_every_page(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "a file").write_text("")
+    monkeypatch.setattr("pipeline.run.CACHE_ROOT", tmp_path / "a file" / "root")
+    items = list(iter_inputs(INPUTS))[:6]
+    assert _summary(process(items, PARAMS, jobs=2)) == _summary(process(items, PARAMS, jobs=1))
