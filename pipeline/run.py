@@ -354,7 +354,9 @@ def _prepare(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any
             # Pages to extract: load jieba and the lazily imported modules once, for all
             # workers to share, instead of once in each.
             state["extractor"].warm()
-            ingest.warm(item[0] for item in head)
+            paths = [item[0] for item in head if isinstance(item, tuple)]
+            if paths:  # pages to ingest, not ingested documents
+                ingest.warm(paths)
     except BaseException:
         if prefetch is not None:
             prefetch.close()

@@ -36,6 +36,13 @@ def test_jobs_two_equals_jobs_one_in_input_order() -> None:
     assert sum(len(s[3]) for s in one) > 50  # real pages give real candidates
 
 
+def test_ingested_documents_two_jobs_equal_one() -> None:
+    docs = [r.doc for r in process(list(iter_inputs(INPUTS))[:8], PARAMS, extract=False, jobs=1)]
+    one = _summary(process(copy.deepcopy(docs), PARAMS, jobs=1))
+    assert _summary(process(copy.deepcopy(docs), PARAMS, jobs=2)) == one
+    assert sum(len(s[3]) for s in one) > 5
+
+
 def test_cli_tables_identical_for_one_and_two_jobs(tmp_path: Path) -> None:
     args = [str(p) for p in INPUTS] + ["--no-cache", "--docs-per-group", "3"]
     assert main(["extract", *args, "--out", str(tmp_path / "a"), "--jobs", "1"]) == 0
