@@ -5,7 +5,7 @@ and moved into place, so an interrupted run leaves the previous table intact.
 Large runs stream: :class:`ResultWriter` writes the four tables a row group
 every K documents (pyarrow ``ParquetWriter``), so memory does not grow with the
 corpus; the files still read with ``pd.read_parquet(path)``.  Rows travel from
-worker processes column by column, a :class:`Batch` of documents at a time.  The Dask engine
+worker processes as Arrow tables, a :class:`Batch` of documents at a time.  The Dask engine
 writes each table as a folder of parts (``obligations.parquet/part-00000.parquet``
 …), which ``pd.read_parquet`` reads the same way.
 """
