@@ -143,9 +143,10 @@ def _cache_key(item: tuple[str, ...] | Document, state: dict[str, Any]) -> str |
     """The item's key in the result cache; None without a cache or for an unreadable file
     (``ingest_file`` records why)."""
     cache: ExtractCache | None = state["cache"]
-    if cache is None:
-        return None
-    extract = state["extractor"] is not None
+    return None if cache is None else _item_key(item, cache, state["extractor"] is not None)
+
+
+def _item_key(item: tuple[str, ...] | Document, cache: ExtractCache, extract: bool) -> str | None:
     if isinstance(item, Document):
         return cache.key_for_document(item, extract)
     try:
@@ -269,6 +270,7 @@ class Prefetch:
         CACHE_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
         remove_stale_temporaries(CACHE_ROOT)
         self.folder = Path(tempfile.mkdtemp(prefix=".prefetch-", suffix=f".{os.getpid()}.tmp", dir=CACHE_ROOT))
+        self.head = head
         self._stop = ctx.Event()
         self._done: set[int] | None = None
         self._proc = ctx.Process(target=_prefetch_pages, args=(head, params, cache_dir, self.folder, self._stop),
@@ -280,14 +282,10 @@ class Prefetch:
         self._stop.set()
         self._done = {int(p.stem) for p in self.folder.glob("*.pickle")}
 
-    def items(self, head: list[tuple[str, str]]) -> Iterator[tuple[str, ...]]:
-        """``head`` as work items, each page the helper finished with its document's file
-        (read lazily: call :meth:`stop` before the first is taken).
-
-        Args:
-            head: the items the helper was given.
-        """
-        for i, item in enumerate(head):
+    def items(self) -> Iterator[tuple[str, ...]]:
+        """The items the helper was given as work items, each page it finished with its
+        document's file (read lazily: call :meth:`stop` before the first is taken)."""
+        for i, item in enumerate(self.head):
             done = self._done is not None and i in self._done
             yield (*item, str(self.folder / f"{i}.pickle")) if done else item
 
@@ -316,10 +314,8 @@ def _prefetch_pages(head: list[tuple[str, str]], params: dict[str, Any], cache_d
             return
         path, doc_id = head[i]
         if cache is not None:
-            try:
-                if cache.has(cache.key_for_bytes(Path(path).read_bytes(), doc_id, path, True)):
-                    continue
-            except OSError:
+            key = _item_key(head[i], cache, True)
+            if key is None or cache.has(key):  # unreadable (a worker records why) or cached
                 continue
         data = pickle.dumps(ingest_file(Path(path), doc_id, params), protocol=pickle.HIGHEST_PROTOCOL)
         tmp = folder / f".{i}.tmp"
@@ -361,7 +357,7 @@ def _prepare(items: Iterable[tuple[Path, str] | Document], params: dict[str, Any
         if prefetch is not None:
             prefetch.close()
         raise
-    first = prefetch.items(head) if prefetch is not None else iter(head)
+    first = prefetch.items() if prefetch is not None else iter(head)
     return itertools.chain(first, work), state, init_args, prefetch
 
 

@@ -247,7 +247,8 @@ def column_array(values: list[Any], type_: pa.DataType) -> pa.Array:
     return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(data)], null_count=nulls)
 
 
-def columns_table(name: str, columns: dict[str, list[Any]]) -> pa.Table:
-    """Columns (one list of values per column of the named schema) as an Arrow table."""
-    schema = SCHEMAS[name]
+def columns_table(name: str, columns: dict[str, list[Any]], schema: pa.Schema | None = None) -> pa.Table:
+    """Columns (one list of values per column of the named schema) as an Arrow table of that
+    schema, or of ``schema`` (the same columns, e.g. with dictionaries as plain strings)."""
+    schema = schema or SCHEMAS[name]
     return pa.Table.from_arrays([column_array(columns[f.name], f.type) for f in schema], schema=schema)

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import UsageError
-from .schemas import SCHEMAS, Document, Provision, column_array, document_row, to_table
+from .schemas import SCHEMAS, Document, Provision, columns_table, document_row, to_table
 
 TABLES = ("documents", "provisions", "mentions", "obligations")
 DOCS_PER_GROUP = 256
@@ -350,9 +350,7 @@ class Batch:
         """Turn the added rows into Arrow tables (and the obligations' CSV lines); returns
         the batch.  Calling it again does nothing."""
         if self.columns is not None:
-            self.arrow = {name: pa.Table.from_arrays(
-                [column_array(self.columns[name][f.name], f.type) for f in _WIRE[name]], schema=_WIRE[name])
-                for name in self.tables}
+            self.arrow = {name: columns_table(name, self.columns[name], _WIRE[name]) for name in self.tables}
             if "obligations" in self.tables:
                 self.csv_rows = csv_rows(self.arrow["obligations"])
             self.columns = None

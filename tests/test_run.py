@@ -144,7 +144,7 @@ def _prefetched(head: list[tuple[str, str]], cache_dir: str | None) -> tuple[Pre
     prefetch = Prefetch(head, PARAMS, cache_dir)
     prefetch._proc.join(timeout=60)  # let the helper finish every page it was given
     prefetch.stop()
-    return prefetch, list(prefetch.items(head))
+    return prefetch, list(prefetch.items())
 
 
 def test_pages_the_helper_ingested_give_the_same_results(tmp_path: Path, monkeypatch) -> None:
