@@ -55,7 +55,6 @@ _COLLECTIVE_RE = re.compile(
 )
 _COLLECTIVE_PREFIX = re.compile(r"(?:各级|各|每个|所有)(?:有关|相关|直属)?")
 _PLACE_COLLECTIVE = re.compile(r"^各(?:地|省|市|县|区|级)$|^各地区$|^各省市$|^各级地方$|^地方各级$")
-_COLLECTIVE_ENDS = "方区地省市县镇道门位构委会府份"
 _PREFIX_TOKENS = frozenset(
     "国家 中央 中共 国务院 省 市 区 县 乡 镇 州 自治区 直辖市 省级 市级 区级 县级 各 各级 有关 相关 "
     "全国 全省 全市 全区 全县 本级 同级 地方 各地 省直 市直 区直 县直 其他 其它 主管 行业 "
@@ -208,9 +207,17 @@ class ActorGrammar:
     def __init__(self, lexicon: str | Path):
         self.lexicon_path = str(lexicon)
         self.lexicon = lexicon_set(self.lexicon_path)
-        ends = {name[-1] for name in self.lexicon} | {suf[-1] for suf in _HEAD_SUFFIXES} \
-            | set(_COLLECTIVE_ENDS)
-        self._head_end = re.compile("[" + "".join(sorted(ends)) + "]")
+        # Every head is a lexicon name, ends with a head suffix or holds a collective hint
+        # (is_head), so a text holding none of these strings holds no name (_holds_head).
+        singles = {suf for suf in _HEAD_SUFFIXES if len(suf) == 1} | {"各"}
+        strings = {suf for suf in _HEAD_SUFFIXES if len(suf) > 1} | set(self.lexicon) | {"每个", "所有"}
+        self._head_ends_alone = frozenset(singles)
+        self._head_strings = frozenset(x for x in strings if x[-1] not in singles)
+        lengths: dict[str, set[int]] = {}
+        for string in self._head_strings:
+            lengths.setdefault(string[-1], set()).add(len(string))
+        self._head_lengths = {ch: sorted(ns) for ch, ns in lengths.items()}
+        self._head_end = re.compile("[" + "".join(sorted(singles | set(lengths))) + "]")
         self._parts: dict[tuple[str, bool], str] = {}
         self._text: str | None = None
         self._runs: list[tuple[int, int]] = []
@@ -274,6 +281,32 @@ class ActorGrammar:
             i += 1
         return out
 
+    def may_hold_name(self, text: str, start: int, limit: int) -> bool:
+        """Whether a name built of words may begin at ``start``: the gate before segmenting.
+
+        Every actor ends with a head, and begins with a word that can open a name: a
+        clause without both is not segmented at all (most open with a verb or an adverb).
+
+        Args:
+            text: simplified-script text.
+            start: the offset to test.
+            limit: offset the name may not run past.
+        """
+        return self._holds_head(text, start, min(limit, start + MAX_ACTOR_CHARS + 1)) \
+            and self.may_open(text, start)
+
+    def _holds_head(self, text: str, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` holds a string a head ends with (部, 委员会, 妇联, 各 …)."""
+        for m in self._head_end.finditer(text, start, end):
+            ch = m.group()
+            if ch in self._head_ends_alone:
+                return True
+            k = m.end()
+            for n in self._head_lengths[ch]:
+                if k - n >= start and text[k - n:k] in self._head_strings:
+                    return True
+        return False
+
     def may_open(self, text: str, start: int) -> bool:
         """Whether an actor's name can begin at ``start``, judged without segmenting.
 
@@ -289,6 +322,8 @@ class ActorGrammar:
             text: simplified-script text.
             start: the offset to test.
         """
+        if start < len(text) and not _RUN.match(text, start) and not text[start].isspace():
+            return False  # punctuation, a full-width digit: a token of its own, which opens no name
         freq = self._tok.FREQ
         parts = self._parts
         limit = min(len(text), start + MAX_ACTOR_CHARS)
@@ -528,11 +563,8 @@ class ActorGrammar:
         stop = _CLAUSE_END.search(text, start, min(limit, start + 80))
         clause_end = stop.start() if stop else min(limit, start + 80)
         shared = self._division_list(text, start, clause_end) or self._field_list(text, start, clause_end)
-        if shared is None and not _LOCAL_BUREAU_SHAPE.match(text, start) and (
-                # Every actor ends with a head, and begins with a word that can open a name: a
-                # clause without both is not segmented at all (most open with a verb or an adverb).
-                not self._head_end.search(text, start, min(limit, start + MAX_ACTOR_CHARS + 1))
-                or not self.may_open(text, start)):
+        if shared is None and not _LOCAL_BUREAU_SHAPE.match(text, start) \
+                and not self.may_hold_name(text, start, limit):
             shared = self._unit_before_modal(text, start, clause_end)
             if shared is None:
                 return [], start

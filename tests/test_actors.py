@@ -174,8 +174,8 @@ def test_bad_alias_file_names_the_line(tmp_path):
 
 
 def test_the_clause_gate_never_closes_a_clause_the_grammar_would_open(grammar):
-    """``may_open`` rules clauses out without segmenting them; on every clause of the
-    real Chinese pages held, a clause it rules out is one where the full grammar
+    """``may_hold_name`` rules clauses out without segmenting them; on every clause of
+    the real Chinese pages held, a clause it rules out is one where the full grammar
     (segmentation included) finds no actor either — and it does rule most out."""
     import re
     from pathlib import Path
@@ -183,7 +183,7 @@ def test_the_clause_gate_never_closes_a_clause_the_grammar_would_open(grammar):
     from pipeline.normalize import to_simplified
 
     class Ungated(ActorGrammar):
-        def may_open(self, text, start):
+        def may_hold_name(self, text, start, limit):
             return True
 
     ungated = Ungated(grammar.lexicon_path)
@@ -200,7 +200,7 @@ def test_the_clause_gate_never_closes_a_clause_the_grammar_would_open(grammar):
             if start >= len(text):
                 continue
             n += 1
-            if not grammar.may_open(text, start):
+            if not grammar.may_hold_name(text, start, len(text)):
                 closed += 1
                 actors, _ = ungated.actor_list(text, start, len(text))
                 if actors:
