@@ -218,7 +218,8 @@ class ActorGrammar:
             lengths.setdefault(string[-1], set()).add(len(string))
         self._head_lengths = {ch: sorted(ns) for ch, ns in lengths.items()}
         self._head_end = re.compile("[" + "".join(sorted(singles | set(lengths))) + "]")
-        self._parts: dict[tuple[str, bool], str] = {}
+        # what _part makes of a word as a name's first word, and as a later one
+        self._parts: tuple[dict[str, str], dict[str, str]] = ({}, {})
         self._text: str | None = None
         self._runs: list[tuple[int, int]] = []
         self._run_starts: list[int] = []
@@ -325,7 +326,7 @@ class ActorGrammar:
         if start < len(text) and not _RUN.match(text, start) and not text[start].isspace():
             return False  # punctuation, a full-width digit: a token of its own, which opens no name
         freq = self._tok.FREQ
-        parts = self._parts
+        first_parts, later_parts = self._parts
         limit = min(len(text), start + MAX_ACTOR_CHARS)
         # _part judges a word alone (memoised) unless the name so far holds a collective
         # hint; the hints are one or two characters, so the first one found in the window
@@ -344,9 +345,10 @@ class ActorGrammar:
                 # dictionary lacks (立 + 山: 立山经济开发区).
                 ends += [k for k in (p + 2, p + 3) if k <= limit]
             first = p == start
+            parts = first_parts if first else later_parts
             for k in ends:
                 word = text[p:k]
-                part = parts.get((word, first)) if k < hint_end else None
+                part = parts.get(word) if k < hint_end else None
                 if part is None:
                     part = self._part(word, text[start:k], first)
                 if part == "head":
@@ -380,9 +382,10 @@ class ActorGrammar:
         if _COLLECTIVE_HINT.search(so_far) or word in _LEVEL_RANGE:
             # 各 + 地方: the tokens together may make a collective; 县级 + 以上: a range of levels
             return self._judge(word, so_far, first)
-        part = self._parts.get((word, first))
+        parts = self._parts[0 if first else 1]
+        part = parts.get(word)
         if part is None:
-            part = self._parts[(word, first)] = self._judge(word, so_far, first)
+            part = parts[word] = self._judge(word, so_far, first)
         return part
 
     def _judge(self, word: str, so_far: str, first: bool) -> str:

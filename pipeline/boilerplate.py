@@ -18,14 +18,18 @@ repeated title lines.
 """
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import json
 import math
+import operator
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .errors import ModelInvalid
 from .settings import MODELS_DIR, REPO_ROOT
@@ -49,11 +53,9 @@ class Body:
 
 
 # ---------------------------------------------------------------- line cues
-_CJK = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
-_LATIN = re.compile(r"[A-Za-z]")
-_DIGIT = re.compile(r"[0-9０-９]")
-_PUNCT = re.compile(r"[，。、；：！？,.;:!?（）()“”《》]")
-_FINAL = re.compile(r"[。！？；.!?;…]$")
+_PUNCT_CHARS = "，。、；：！？,.;:!?（）()“”《》"
+_PUNCT = re.compile(f"[{re.escape(_PUNCT_CHARS)}]")
+_FINAL_CHARS = tuple("。！？；.!?;…")  # what a line that ends a sentence ends with
 _PAGE_MARK = re.compile(r"\[\[Page \d+\]\]")
 _LONE_LABEL = re.compile(r"\((?:\d{1,3}|[a-zA-Z]{1,2}|[ivxlIVXL]{1,6})\)|\d{1,3}\.|[（(][一二三四五六七八九十]{1,3}[)）]")
 class _AnyOf:
@@ -130,10 +132,17 @@ _DATE_LINE = re.compile(r"^(?:\d{4}|[〇零一二三四五六七八九○]{4})\s
 _ORG_LINE = re.compile(r"^[\u4e00-\u9fff\s（）()]{2,20}(?:部|委|厅|局|办|办公厅|政府|院|会|室|署|处|中心|办公室)$")
 _MARKER = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|"
                      r"第[一二三四五六七八九十百\d]+[章节条]|\(?[a-z]\)|Sec(?:tion|\.)\s*\d)")
-_TITLE = _AnyOf(re.compile(r"关于|關於"),
-                re.compile(r"(?:通知|意见|决定|方案|办法|规划|规定|条例|纲要|任务|批复|复函|函|答复|通报|公告|"
-                           r"报告|请示|决议|命令|细则|预案|规则)\Z"),
-                re.compile(r"\A(?:Functions|Main responsibilities|Notice|Opinions|Executive Order|Division of)"))
+_TITLE_WORDS = ("关于", "關於")
+_TITLE_ENDS = ("通知", "意见", "决定", "方案", "办法", "规划", "规定", "条例", "纲要", "任务", "批复", "复函", "函",
+               "答复", "通报", "公告", "报告", "请示", "决议", "命令", "细则", "预案", "规则")
+_TITLE_OPENINGS = ("Functions", "Main responsibilities", "Notice", "Opinions", "Executive Order", "Division of")
+
+
+def _is_title(text: str) -> bool:
+    """Whether a line (its first 200 characters are given) reads like a document's title."""
+    return any(w in text for w in _TITLE_WORDS) or text.endswith(_TITLE_ENDS) or text.startswith(_TITLE_OPENINGS)
+
+
 _TITLE_END = re.compile(r"(?:通知|意见|决定|方案|办法|规划|规定|条例|纲要|批复|复函|函|答复|通报|公告|报告|请示|"
                         r"决议|命令|细则|预案|规则)(?:[（(].{1,20}[）)])?$")
 _DOC_NO = re.compile(r"〔\d{4}〕|\[\d{4}\]|第\s*\d+\s*号$")
@@ -155,30 +164,114 @@ FEATURES = [
 # Cues are looked for in a line's first characters only: they mark short lines, and
 # searching every body paragraph whole for them is most of the cost of scoring.
 _PROBE = 200
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
-_LATIN_RUN = re.compile(r"[A-Za-z]+")
-_DIGIT_RUN = re.compile(r"[0-9０-９]+")
+# Character classes whose share of a line's first 400 characters are features, as a
+# table over the Basic Multilingual Plane (no character outside it is in any class).
+_DIGITS, _CJK_CHARS, _LATIN_LETTERS, _PUNCT_MARKS = 1, 2, 3, 4
 
 
-def _run_chars(rx: re.Pattern[str], text: str) -> int:
-    """How many characters of ``text`` the runs matched by ``rx`` cover."""
-    return sum(map(len, rx.findall(text)))
+@functools.lru_cache(maxsize=1)
+def _char_classes() -> np.ndarray:
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for lo, hi, cls in (("0", "9", _DIGITS), ("０", "９", _DIGITS), ("\u4e00", "\u9fff", _CJK_CHARS),
+                        ("\u3400", "\u4dbf", _CJK_CHARS), ("A", "Z", _LATIN_LETTERS),
+                        ("a", "z", _LATIN_LETTERS)):
+        table[ord(lo):ord(hi) + 1] = cls
+    table[[ord(ch) for ch in _PUNCT_CHARS]] = _PUNCT_MARKS
+    return table
 
 
-def _cues(line: str) -> dict[str, float]:
+def _class_counts(texts: list[str]) -> dict[int, list[int]]:
+    """How many characters of each class each text holds, counted for a whole page at
+    once (one regex ``findall`` a line and class was a sixth of the cost of scoring)."""
+    from .normalize import code_points
+
+    classes = _char_classes()[np.minimum(code_points("\n".join(texts)), 0xFFFF)]
+    ends = np.cumsum([len(t) + 1 for t in texts]) - 1
+    starts = ends - np.array([len(t) for t in texts], dtype=ends.dtype)
+    counts = {}
+    for cls in (_DIGITS, _CJK_CHARS, _LATIN_LETTERS, _PUNCT_MARKS):
+        running = np.concatenate(([0], np.cumsum(classes == cls)))
+        counts[cls] = (running[ends] - running[starts]).tolist()
+    return counts
+
+
+def _cues(line: str) -> list[float]:
+    """The cue features of a line, in ``_CUES`` order."""
     line = line[:_PROBE]
-    return {
-        "nav": float(bool(_NAV.search(line))),
-        "share": float(bool(_SHARE.search(line))),
-        "contact": float(bool(_CONTACT.search(line))),
-        "copyright": float(bool(_COPY.search(line))),
-        "links": float(bool(_LINKS.search(line))) if len(line) < 30 else 0.0,
-        "lang": float(bool(_LANG.search(line))),
-        "img_url": float(bool(_IMG.search(line) or _URL.search(line))),
-        "edit": float(bool(_EDIT.search(line))),
-        "meta": float(bool(_META.search(line))),
-        "meta_label": float(bool(_META_LABEL.match(line))),
-    }
+    return [
+        float(bool(_NAV.search(line))),
+        float(bool(_SHARE.search(line))),
+        float(bool(_CONTACT.search(line))),
+        float(bool(_COPY.search(line))),
+        float(bool(_LINKS.search(line))) if len(line) < 30 else 0.0,
+        float(bool(_LANG.search(line))),
+        float(bool(_IMG.search(line) or _URL.search(line))),
+        float(bool(_EDIT.search(line))),
+        float(bool(_META.search(line))),
+        float(bool(_META_LABEL.match(line))),
+    ]
+
+
+_CUES = ["nav", "share", "contact", "copyright", "links", "lang", "img_url", "edit", "meta", "meta_label"]
+
+
+def _feature_rows(lines: list[str]) -> list[list[float]]:
+    """The features of each line of a page, in ``FEATURES`` order."""
+    n = len(lines)
+    counts: dict[str, int] = {}
+    keys = [_SPACES.sub("", x) for x in lines]
+    for k in keys:
+        counts[k] = counts.get(k, 0) + 1
+    cues = [_cues(x) for x in lines]
+    any_cue = [max(c) for c in cues]
+    strong = [len(x) < 80 and any(p.search(x) for p in _STRONG_FOOTER) for x in lines]
+    lens = [len(k) for k in keys]
+    heads = [k[:400] for k in keys]
+    classes = _class_counts(heads)
+    digits, cjk, latin, punct = (classes[c] for c in (_DIGITS, _CJK_CHARS, _LATIN_LETTERS, _PUNCT_MARKS))
+    meta_label = _CUES.index("meta_label")
+    out = []
+    footer_seen = False
+    for i, line in enumerate(lines):
+        k = keys[i]
+        m = max(1, len(k))
+        head = heads[i]
+        hm = max(1, len(head))
+        pos = i / (n - 1) if n > 1 else 0.0
+        if i > 0 and strong[i - 1] and (i - 1) / max(1, n - 1) > 0.5:
+            footer_seen = True
+        lo, hi = max(0, i - 2), min(n, i + 3)
+        out.append([
+            1.0,  # bias
+            math.log1p(m) / 5.0,
+            float(m <= 6),
+            float(m >= 60),
+            float(k.endswith(_FINAL_CHARS)),
+            float(k.endswith((":", "："))),
+            min(1.0, 5 * punct[i] / hm),
+            digits[i] / hm,
+            cjk[i] / hm,
+            latin[i] / hm,
+            float(m >= 40 and not _PUNCT.search(k)),
+            pos,
+            float(i < 3),
+            float(i >= n - 3),
+            float(counts[k] > 1 and m >= 4),
+            *cues[i],
+            float(i > 0 and bool(cues[i - 1][meta_label])),
+            float(bool(_PIPES.search(line, 0, _PROBE))),
+            float(bool(_DATE_LINE.match(k))),
+            float(bool(_ORG_LINE.match(k))),
+            float(bool(_MARKER.match(k))),
+            float(_is_title(k[:200])),
+            float(bool(_MODAL.search(head))),
+            float(bool(_ADDRESSEE.match(k[:200]))),
+            float(footer_seen),
+            max(any_cue[lo:i], default=0.0),
+            max(any_cue[i + 1:hi], default=0.0),
+            float(sum(lens[lo:hi]) / (hi - lo) < 12),
+        ])
+    return out
 
 
 def line_features(lines: list[str]) -> list[dict[str, float]]:
@@ -187,58 +280,7 @@ def line_features(lines: list[str]) -> list[dict[str, float]]:
     Args:
         lines: the page's non-blank lines, stripped, in order.
     """
-    n = len(lines)
-    counts: dict[str, int] = {}
-    keys = [_SPACES.sub("", x) for x in lines]
-    for k in keys:
-        counts[k] = counts.get(k, 0) + 1
-    cues = [_cues(x) for x in lines]
-    any_cue = [max(c.values()) for c in cues]
-    strong = [len(x) < 80 and any(p.search(x) for p in _STRONG_FOOTER) for x in lines]
-    lens = [len(k) for k in keys]
-    out = []
-    footer_seen = False
-    for i, line in enumerate(lines):
-        k = keys[i]
-        m = max(1, len(k))
-        head = k[:400]
-        hm = max(1, len(head))
-        pos = i / (n - 1) if n > 1 else 0.0
-        if i > 0 and strong[i - 1] and (i - 1) / max(1, n - 1) > 0.5:
-            footer_seen = True
-        lo, hi = max(0, i - 2), min(n, i + 3)
-        f = {
-            "bias": 1.0,
-            "log_len": math.log1p(m) / 5.0,
-            "short": float(m <= 6),
-            "long": float(m >= 60),
-            "final": float(bool(_FINAL.search(k))),
-            "colon_end": float(k.endswith((":", "："))),
-            "punct": min(1.0, 5 * len(_PUNCT.findall(head)) / hm),
-            "digit": _run_chars(_DIGIT_RUN, head) / hm,
-            "cjk": _run_chars(_CJK_RUN, head) / hm,
-            "latin": _run_chars(_LATIN_RUN, head) / hm,
-            "nopunct_long": float(m >= 40 and not _PUNCT.search(k)),
-            "pos": pos,
-            "first3": float(i < 3),
-            "last3": float(i >= n - 3),
-            "repeated": float(counts[k] > 1 and m >= 4),
-            **cues[i],
-            "after_meta_label": float(i > 0 and bool(cues[i - 1]["meta_label"])),
-            "pipes": float(bool(_PIPES.search(line, 0, _PROBE))),
-            "date_line": float(bool(_DATE_LINE.match(k))),
-            "org_line": float(bool(_ORG_LINE.match(k))),
-            "marker": float(bool(_MARKER.match(k))),
-            "title": float(bool(_TITLE.search(k[:200]))),
-            "modal": float(bool(_MODAL.search(head))),
-            "addressee": float(bool(_ADDRESSEE.match(k[:200]))),
-            "footer_zone": float(footer_seen),
-            "prev_cue": max(any_cue[lo:i], default=0.0),
-            "next_cue": max(any_cue[i + 1:hi], default=0.0),
-            "window_short": float(sum(lens[lo:hi]) / (hi - lo) < 12),
-        }
-        out.append(f)
-    return out
+    return [dict(zip(FEATURES, row)) for row in _feature_rows(lines)]
 
 
 # ---------------------------------------------------------------- the model
@@ -287,9 +329,10 @@ def score_lines(lines: list[str], weights: dict[str, float] | None = None) -> li
         weights: feature weights; ``None`` loads ``models/boilerplate.json``.
     """
     w = weights if weights is not None else load_model()
+    vector = [w[name] for name in FEATURES]
     probs = []
-    for f in line_features(lines):
-        z = sum(w[name] * f[name] for name in FEATURES)
+    for row in _feature_rows(lines):
+        z = sum(map(operator.mul, vector, row))
         probs.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
     return probs
 
@@ -406,7 +449,7 @@ def _title_key(line: str) -> str:
 
 
 def _title_part(line: str) -> bool:
-    return (len(line) <= 40 and not _FINAL.search(line) and not _META.search(line)
+    return (len(line) <= 40 and not line.endswith(_FINAL_CHARS) and not _META.search(line)
             and not _DOC_NO.search(line) and not _DATE_LINE.match(line)
             and not line.endswith((":", "：")) and not _MARKER.match(line))
 
@@ -414,7 +457,7 @@ def _title_part(line: str) -> bool:
 def _title_block(lines: list[str]) -> list[int]:
     """Indices of the title's lines among the first lines of a page."""
     for j, line in enumerate(lines[:12]):
-        if _TITLE.search(line[:200]) and not _FINAL.search(line) and not _META.search(line) \
+        if _is_title(line[:200]) and not line.endswith(_FINAL_CHARS) and not _META.search(line) \
                 and len(line) <= 150:
             block = [j]
             k = j - 1
@@ -434,7 +477,7 @@ def _hard_boilerplate(line: str) -> bool:
     if len(line) > 60:
         return False
     return bool(_NAV.search(line) or _COPY.search(line) or _LANG.search(line)
-                or (_SHARE.search(line) and not _FINAL.search(line)))
+                or (_SHARE.search(line) and not line.endswith(_FINAL_CHARS)))
 
 
 def _share_within_tables(lines: list[str], probs: list[float]) -> None:
@@ -469,7 +512,7 @@ def _mend_print_layout(lines: list[str]) -> list[str]:
         s = line.strip()
         if _PAGE_MARK.fullmatch(s):
             last = next((x.strip() for x in reversed(out) if x.strip()), "")
-            if last and not _FINAL.search(last) and not last.endswith((":", "：")):
+            if last and not last.endswith(_FINAL_CHARS) and not last.endswith((":", "：")):
                 while out and not out[-1].strip():
                     out.pop()
                 join = True
@@ -514,7 +557,7 @@ def clean_lines(lines: list[str], threshold: float) -> Body:
     kept: list[tuple[int, str]] = [(i, s) for i, s, p in zip(idx, stripped, probs) if p >= threshold]
     title = None
     for _, s in kept[:8]:
-        if _TITLE.search(s[:200]) and not _FINAL.search(s):
+        if _is_title(s[:200]) and not s.endswith(_FINAL_CHARS):
             title = s
             break
     if title is None and kept and len(kept[0][1]) <= 120:
@@ -524,7 +567,7 @@ def clean_lines(lines: list[str], threshold: float) -> Body:
     prev = None
     for i, s in kept:
         key = _title_key(s)
-        is_titleish = len(key) >= 8 and not _FINAL.search(key) and bool(_TITLE.search(key[:200]))
+        is_titleish = len(key) >= 8 and not key.endswith(_FINAL_CHARS) and _is_title(key[:200])
         if is_titleish and key in seen_titles:
             continue  # a repeated title line
         if is_titleish:

@@ -75,6 +75,15 @@ _F_TITLE = _field(r"标\s*题|文\s*件\s*名\s*称")
 _F_NUMBER = _field(r"发\s*文\s*字\s*号|文\s*号")
 _F_PUBLISHED = _field(r"发\s*布\s*日\s*期|发\s*布\s*时\s*间|发\s*文\s*日\s*期|时\s*间|日\s*期")
 _UPDATED = re.compile(r"\b(?:Updated|Published|Release Date|Date)\s*:\s*", re.I)
+_UPDATED_WORDS = ("updated", "published", "date")
+
+
+def _search_with(rx: re.Pattern[str], text: str, needles: tuple[str, ...], fold: bool = False) -> re.Match[str] | None:
+    """``rx.search(text)``, skipped when ``text`` holds none of ``needles`` (strings
+    every match of ``rx`` holds; ``fold``: compared in lower case).  The English patterns
+    open with ``\\b``, which makes ``re`` try every position of a page, Chinese ones included."""
+    hay = text.lower() if fold else text
+    return rx.search(text) if any(n in hay for n in needles) else None
 
 # ------------------------------------------------------------- doc numbers
 _OPEN = "〔\\[［(（【"
@@ -245,7 +254,7 @@ def find_doc_number(raw: str, body: str) -> str | None:
             return found[0][1]
     for text in (body, raw):
         simp = to_simplified(text)
-        lines = _lines_with_offsets(text)[:40]
+        lines = _lines_with_offsets(text, 40)
         starts = {s for s, _ in lines}
         hits = sorted(_doc_numbers(text, simp))
         for pos, number in hits:
@@ -253,10 +262,10 @@ def find_doc_number(raw: str, body: str) -> str | None:
             if line_start in starts and not text[line_start:pos].strip():
                 return number
     for text in (body, raw):
-        m = _EO.search(text)
+        m = _search_with(_EO, text, ("Executive",))
         if m:
             return f"Executive Order {m.group(1)}"
-        m = _DOCNO_EN.search(text)
+        m = _search_with(_DOCNO_EN, text, ("No.",))
         if m:
             return f"{m.group(1)} [{m.group(2)}] No. {m.group(3)}"
     return None
@@ -264,9 +273,10 @@ def find_doc_number(raw: str, body: str) -> str | None:
 
 # ===================================================================== dates
 
-def _lines_with_offsets(text: str) -> list[tuple[int, str]]:
+def _lines_with_offsets(text: str, n: int) -> list[tuple[int, str]]:
+    """The first ``n`` lines of ``text``, each with its offset."""
     out, pos = [], 0
-    for line in text.split("\n"):
+    for line in text.split("\n", n)[:n]:
         out.append((pos, line))
         pos += len(line) + 1
     return out
@@ -305,7 +315,7 @@ def find_issued(raw: str, body: str) -> dt.date | None:
         if date:
             return date
     for text in (body, raw):
-        m = _EO_OF.search(text)
+        m = _search_with(_EO_OF, text, ("Executive",))
         if m and parse_date(m.group(1)):
             return parse_date(m.group(1))
     for text in (raw, body):
@@ -313,7 +323,7 @@ def find_issued(raw: str, body: str) -> dt.date | None:
         value = _field_value(text, simp, _F_PUBLISHED)
         if value and parse_date(value[:40]):
             return parse_date(value[:40])
-        m = _UPDATED.search(text)
+        m = _search_with(_UPDATED, text, _UPDATED_WORDS, fold=True)
         if m and parse_date(text[m.end():m.end() + 40]):
             return parse_date(text[m.end():m.end() + 40])
         m = _FR_HEADER.search(text)
@@ -403,7 +413,7 @@ def find_issuer(raw: str, body: str, title: str | None, lang: str) -> str | None
         return None
     for text in (body, raw):
         simp = to_simplified(text)  # one conversion of the page: OpenCC is slow per call
-        for (_, line), (_, s) in zip(_lines_with_offsets(text)[:30], _lines_with_offsets(simp)[:30]):
+        for (_, line), (_, s) in zip(_lines_with_offsets(text, 30), _lines_with_offsets(simp, 30)):
             m = _DECREE_LINE.fullmatch(s.strip())
             if m:
                 return line.strip()[m.start(1):m.end(1)]

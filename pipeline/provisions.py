@@ -79,7 +79,8 @@ _EN_HEADING = {"chapter": 0, "article": 1, "section": 2}
 
 # --------------------------------------------------------------- inline labels
 _INLINE_BEFORE = set(":：;；。.，,！？!?、—")
-_ZH_LABEL_SLOT = re.compile(r"[:：;；。.，,！？!?、—]\s*")
+# where a Chinese inline label may stand: after punctuation, before a character one can open with
+_ZH_LABEL_SLOT = re.compile(r"[:：;；。.，,！？!?、—]\s*(?=[（(\d一二三四五六七八九十\u2460-\u2473])")
 _ZH_INLINE = re.compile(
     r"(?P<ar>(?P<open>[（(])?(?P<arn>\d{1,2})(?!\d)(?P<close>[)）]|[.．、](?![\d.．]))?)"
     rf"|(?P<zp>[（(](?P<zpn>[{_ZH_NUMERALS}]{{1,3}})[）)])"

@@ -213,3 +213,19 @@ def test_a_table_header_naming_the_host_agency_is_not_a_footer() -> None:
     lines = clean_text(raw, 0.5).text.split("\n")
     assert "序號\t重點任務\t主辦機關\t協辦機關\t完成期限" in lines
     assert not any(x.startswith(("行政院公報", "網站導覽", "主辦單位")) for x in lines)
+
+
+def test_character_classes_are_counted_as_the_regexes_count_them() -> None:
+    # Scoring counts digits, CJK, Latin letters and punctuation for a whole page at once
+    # with a table of code points; each count is what a regex over the line gives.
+    from pipeline.boilerplate import _class_counts
+
+    classes = {1: r"[0-9０-９]", 2: r"[\u4e00-\u9fff\u3400-\u4dbf]", 3: r"[A-Za-z]",
+               4: r"[，。、；：！？,.;:!?（）()“”《》]"}
+    pages = [*sorted(DEV.glob("*.txt")), *sorted((HERE / "data" / "hostile").iterdir())]
+    lines = [x[:400] for page in pages for x in page.read_bytes().decode("utf-8", "replace").split("\n")]
+    lines += ["", "𠀀𪚥 Ｕ+FFFF \uffff ０９", "\ud800 lone surrogate 1"]
+    counts = _class_counts(lines)
+    for cls, pattern in classes.items():
+        assert counts[cls] == [len(re.findall(pattern, x)) for x in lines], pattern
+    assert sum(counts[2]) > 5_000 and sum(counts[1]) > 100 and sum(counts[3]) > 1_000
