@@ -186,8 +186,9 @@ def _class_counts(texts: list[str]) -> dict[int, list[int]]:
     from .normalize import code_points
 
     classes = _char_classes()[np.minimum(code_points("\n".join(texts)), 0xFFFF)]
-    ends = np.cumsum([len(t) + 1 for t in texts]) - 1
-    starts = ends - np.array([len(t) for t in texts], dtype=ends.dtype)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    ends = np.cumsum(lengths + 1) - 1
+    starts = ends - lengths
     counts = {}
     for cls in (_DIGITS, _CJK_CHARS, _LATIN_LETTERS, _PUNCT_MARKS):
         running = np.concatenate(([0], np.cumsum(classes == cls)))

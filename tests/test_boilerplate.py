@@ -229,3 +229,4 @@ def test_character_classes_are_counted_as_the_regexes_count_them() -> None:
     for cls, pattern in classes.items():
         assert counts[cls] == [len(re.findall(pattern, x)) for x in lines], pattern
     assert sum(counts[2]) > 5_000 and sum(counts[1]) > 100 and sum(counts[3]) > 1_000
+    assert _class_counts([]) == {1: [], 2: [], 3: [], 4: []}
