@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -327,5 +328,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def entry() -> None:
+    """The ``obligations`` command: :func:`main`, then exit."""
+    code = main()
+    # The interpreter's last garbage collection, as it exits, would walk every object the
+    # run still holds (jieba's dictionary, the extractor's patterns): 0.1 s after a run of
+    # --jobs 1 over 8 MB.  Frozen, they are left to reference counting alone.
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

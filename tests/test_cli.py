@@ -112,3 +112,13 @@ def test_extract_does_not_import_pandas(tmp_path):
             "assert 'pandas' not in sys.modules, 'extract imported pandas'\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     assert (tmp_path / "out" / "obligations.csv").stat().st_size > 0
+
+
+def test_the_command_exits_with_main_s_code(tmp_path):
+    # `obligations` (pipeline.cli:entry) and `python -m pipeline.cli` exit with what main returns
+    ok = subprocess.run([sys.executable, "-m", "pipeline.cli", "extract", str(ROOT / "tests/data/dev"),
+                         "--out", str(tmp_path / "out"), "--jobs", "1", "--no-cache"], cwd=ROOT)
+    missing = subprocess.run([sys.executable, "-m", "pipeline.cli", "extract", str(tmp_path / "missing"),
+                              "--out", str(tmp_path / "out2")], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == EXIT_OK and (tmp_path / "out" / "obligations.csv").stat().st_size > 0
+    assert missing.returncode == EXIT_USAGE and "missing" in missing.stderr
