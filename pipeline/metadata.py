@@ -75,7 +75,8 @@ _F_TITLE = _field(r"标\s*题|文\s*件\s*名\s*称")
 _F_NUMBER = _field(r"发\s*文\s*字\s*号|文\s*号")
 _F_PUBLISHED = _field(r"发\s*布\s*日\s*期|发\s*布\s*时\s*间|发\s*文\s*日\s*期|时\s*间|日\s*期")
 _UPDATED = re.compile(r"\b(?:Updated|Published|Release Date|Date)\s*:\s*", re.I)
-_UPDATED_WORDS = ("updated", "published", "date")
+# what every match of _UPDATED holds, in lower case (no "i": re.I also matches İ and ı to it)
+_UPDATED_WORDS = ("upda", "publ", "date")
 
 
 def _search_with(rx: re.Pattern[str], text: str, needles: tuple[str, ...], fold: bool = False) -> re.Match[str] | None:

@@ -230,3 +230,18 @@ def test_character_classes_are_counted_as_the_regexes_count_them() -> None:
         assert counts[cls] == [len(re.findall(pattern, x)) for x in lines], pattern
     assert sum(counts[2]) > 5_000 and sum(counts[1]) > 100 and sum(counts[3]) > 1_000
     assert _class_counts([]) == {1: [], 2: [], 3: [], 4: []}
+
+
+def test_feature_rows_follow_the_feature_names() -> None:
+    # scoring reads rows against FEATURES by position: a feature added to one and not the
+    # other must fail here rather than shift every weight by one
+    from pipeline.boilerplate import _CUES, _feature_rows, line_features
+
+    lines = [x.strip() for x in (DEV / "seed_cast2018.txt").read_text(encoding="utf-8").split("\n") if x.strip()]
+    rows = _feature_rows(lines)
+    assert {len(row) for row in rows} == {len(FEATURES)}
+    start = FEATURES.index(_CUES[0])
+    assert FEATURES[start:start + len(_CUES)] == _CUES
+    feats = line_features(lines)
+    assert feats[0]["bias"] == 1.0 and all(list(f) == FEATURES for f in feats)
+    assert any(f["cjk"] > 0.5 for f in feats) and any(f["final"] == 1.0 for f in feats)

@@ -150,3 +150,20 @@ def test_govcn2019_accuracy():
     assert n == 60
     for key, value in hits.items():
         assert value >= 0.9 * n, (key, value, n)
+
+
+def test_english_patterns_skipped_on_pages_without_their_words_find_what_they_found():
+    # _EO, _EO_OF, _DOCNO_EN and _UPDATED open with \b (re tries them at every position), so
+    # they are searched only in texts holding their words; the matches are the same.
+    from pipeline import metadata as M
+
+    cases = [(M._EO, ("Executive",), False), (M._EO_OF, ("Executive",), False),
+             (M._DOCNO_EN, ("No.",), False), (M._UPDATED, M._UPDATED_WORDS, True)]
+    texts = ["Executive Order 13769 of January 27, 2017", "executive order 13769", "Ex. Order 1",
+             "Guo Ban Fa [2018] No. 65", "X.B. (2019) No. 3", "no. 5", "Updated: 2020-01-02",
+             "RELEASE DATE : Jan 3, 2021", "PUBLİSHED: 2020", "publıshed: 2020", "发布日期：2020年1月2日",
+             *(p.read_text(encoding="utf-8") for p in sorted((Path(__file__).parent / "data" / "dev").glob("*.txt")))]
+    for rx, needles, fold in cases:
+        for text in texts:
+            found, direct = M._search_with(rx, text, needles, fold), rx.search(text)
+            assert (found and found.span()) == (direct and direct.span()), (rx.pattern, text[:40])
