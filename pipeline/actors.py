@@ -104,7 +104,8 @@ _CONJUNCTIONS = frozenset("和 及 与 以及 暨".split())
 _ETC_CONJ = re.compile(r"等(?:有关|相关)?(?:部门|单位|机构)?(?:和|及|以及|与)")
 _TRAILING_ETC = re.compile(r"(?:等(?:有关|相关)?(?:部门|单位|机构|地方|地区)?)$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_COLLECTIVE_HINT = re.compile(r"各|每个|所有")
+_COLLECTIVE_HINTS = ("各", "每个", "所有")
+_COLLECTIVE_HINT = re.compile("|".join(_COLLECTIVE_HINTS))
 _CLAUSE_END = re.compile(r"[，,。；;：:！？!?\n]")
 # 省、自治区、直辖市人民政府: kinds of division listed before the head they share (one
 # actor, the governments of all of them), or standing alone before a modal (各省、自治区、
@@ -209,10 +210,10 @@ class ActorGrammar:
         self.lexicon = lexicon_set(self.lexicon_path)
         # Every head is a lexicon name, ends with a head suffix or holds a collective hint
         # (is_head), so a text holding none of these strings holds no name (_holds_head).
-        singles = {suf for suf in _HEAD_SUFFIXES if len(suf) == 1} | {"各"}
-        strings = {suf for suf in _HEAD_SUFFIXES if len(suf) > 1} | set(self.lexicon) | {"每个", "所有"}
+        heads = {*_HEAD_SUFFIXES, *self.lexicon, *_COLLECTIVE_HINTS}
+        singles = {x for x in heads if len(x) == 1}
         self._head_ends_alone = frozenset(singles)
-        self._head_strings = frozenset(x for x in strings if x[-1] not in singles)
+        self._head_strings = frozenset(x for x in heads if x[-1] not in singles)
         lengths: dict[str, set[int]] = {}
         for string in self._head_strings:
             lengths.setdefault(string[-1], set()).add(len(string))

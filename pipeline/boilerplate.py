@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelInvalid
+from .normalize import code_points
 from .settings import MODELS_DIR, REPO_ROOT
 
 __all__ = [
@@ -183,8 +184,6 @@ def _char_classes() -> np.ndarray:
 def _class_counts(texts: list[str]) -> dict[int, list[int]]:
     """How many characters of each class each text holds, counted for a whole page at
     once (one regex ``findall`` a line and class was a sixth of the cost of scoring)."""
-    from .normalize import code_points
-
     classes = _char_classes()[np.minimum(code_points("\n".join(texts)), 0xFFFF)]
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     ends = np.cumsum(lengths + 1) - 1
