@@ -44,7 +44,7 @@ from .tables import TABLES, Batch, remove_stale_temporaries
 # carries a few column lists, small enough that the last tasks keep both cores busy.
 BATCH_SIZE = 8
 # Pages offered to the prefetch helper: more than it can ingest during the set-up.
-PREFETCH_PAGES = 128
+PREFETCH_PAGES = 512
 
 _STATE: dict[str, Any] = {}
 _STATE_LOCK = threading.Lock()
@@ -249,9 +249,10 @@ class Prefetch:
     half a second on one core, the other idle).
 
     The helper writes each page's document, pickled, to a private temporary folder,
-    text pages first (an HTML page would first make it import trafilatura, a tenth of a
-    second), skipping pages whose result is cached.  :meth:`stop` is called
-    when the workers start: from then on the helper would only take CPU from them.  The
+    text pages first (an HTML page would first make it import trafilatura, a third of a
+    second), skipping pages whose result is cached.  :meth:`stop` is called when the
+    workers start and kills the helper at once: from then on it would only take CPU
+    from them, and a page or an import it had half done is of no use to anyone.  The
     task of a page it finished carries that file instead, and the worker skips ingest.
     Documents are made by the same ``ingest_file`` with the same params, so the tables do
     not depend on how far the helper got; cache keys stay those of the page's bytes.
@@ -271,16 +272,22 @@ class Prefetch:
         remove_stale_temporaries(CACHE_ROOT)
         self.folder = Path(tempfile.mkdtemp(prefix=".prefetch-", suffix=f".{os.getpid()}.tmp", dir=CACHE_ROOT))
         self.head = head
-        self._stop = ctx.Event()
         self._done: set[int] | None = None
-        self._proc = ctx.Process(target=_prefetch_pages, args=(head, params, cache_dir, self.folder, self._stop),
+        self._proc = ctx.Process(target=_prefetch_pages, args=(head, params, cache_dir, self.folder),
                                  name="obligations-prefetch", daemon=True)
         self._proc.start()
 
     def stop(self) -> None:
-        """Tell the helper to stop; the pages it has finished are those the tasks will use."""
-        self._stop.set()
+        """Kill the helper; the pages it has finished are those the tasks will use."""
+        self._kill()
         self._done = {int(p.stem) for p in self.folder.glob("*.pickle")}
+
+    def _kill(self) -> None:
+        # SIGKILL, not an event the helper polls between pages: a page or an import of
+        # trafilatura can take a third of a second.  The helper shares no lock with this
+        # process, and a page's file appears only once complete (``os.replace``).
+        self._proc.kill()
+        self._proc.join()
 
     def items(self) -> Iterator[tuple[str, ...]]:
         """The items the helper was given as work items, each page it finished with its
@@ -295,23 +302,17 @@ class Prefetch:
         return len(self._done or ())
 
     def close(self) -> None:
-        """Stop the helper, wait for it and delete its files (once no task needs them)."""
-        self._stop.set()
-        self._proc.join(timeout=10)
-        if self._proc.is_alive():  # pragma: no cover - a page taking over 10 s to ingest
-            self._proc.terminate()
-            self._proc.join()
+        """Kill the helper if it still runs and delete its files (once no task needs them)."""
+        self._kill()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _prefetch_pages(head: list[tuple[str, str]], params: dict[str, Any], cache_dir: str | None,
-                    folder: Path, stop: Any) -> None:
-    """The :class:`Prefetch` helper: ingest ``head``'s pages into ``folder`` until ``stop``."""
+                    folder: Path) -> None:
+    """The :class:`Prefetch` helper: ingest ``head``'s pages into ``folder`` until killed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the parent's to handle
     cache = ExtractCache(cache_dir, params) if cache_dir else None
     for i in sorted(range(len(head)), key=lambda i: Path(head[i][0]).suffix.lower() in HTML_SUFFIXES):
-        if stop.is_set():
-            return
         path, doc_id = head[i]
         if cache is not None:
             key = _item_key(head[i], cache, True)

@@ -169,6 +169,26 @@ def test_pages_the_helper_ingested_give_the_same_results(tmp_path: Path, monkeyp
     assert not prefetch.folder.exists()
 
 
+def test_stopping_the_helper_kills_it_at_once_and_keeps_only_whole_pages(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("pipeline.run.CACHE_ROOT", tmp_path)
+    pages = [(str(p), d) for p, d in iter_inputs(INPUTS)]
+    head = [(path, f"{doc_id}-{i}") for i in range(20) for path, doc_id in pages]  # minutes of work
+    prefetch = Prefetch(head, PARAMS, None)
+    try:
+        while not any(prefetch.folder.glob("*.pickle")):  # let it finish a page or two
+            prefetch._proc.join(timeout=0.05)
+        prefetch.stop()
+        assert not prefetch._proc.is_alive()
+        assert 0 < prefetch.n_done < len(head)
+        state = worker_state(PARAMS, True, None)
+        for item, original in zip(prefetch.items(), head):
+            if len(item) == 3:  # a finished page: its file is whole and gives the same result
+                assert _summary([process_item(item, state)]) == _summary([process_item(original, state)])
+    finally:
+        prefetch.close()
+    assert not prefetch.folder.exists()
+
+
 def test_the_helper_skips_cached_pages_and_a_killed_runs_folder_is_removed(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr("pipeline.run.CACHE_ROOT", tmp_path / "root")
     stale = tmp_path / "root" / ".prefetch-x.999999999.tmp"  # no such process
