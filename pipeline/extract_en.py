@@ -27,7 +27,7 @@ Patterns (method names in brackets):
    ``(Responsible: X; continuous progress)``; the duty is the task before the
    tag on its line.
 
-``in consultation / coordination / cooperation with Y`` in the subject or at
+``in consultation / coordination / cooperation with Y`` (or ``working with Y``) in the subject or at
 either edge of the duty makes Y ``cooperate`` on the same duty.  A deadline at
 either edge of the duty (``shall, within 90 days of …, submit``) is attached
 and cut out of the duty; one in the middle is attached and left in place.
@@ -133,7 +133,7 @@ _ASIDE = re.compile(
 _CONJOINED = re.compile(r"(?:,\s*|\s+)(?:and|or|but|then)(?:\s+(?:also|then))?\s*$")
 _COOP = re.compile(
     r"\b(?:in\s+(?:close\s+)?(?:consultation|coordination|cooperation|collaboration|conjunction|"
-    r"partnership)\s+with|jointly\s+with|together\s+with|with\s+the\s+(?:assistance|support|"
+    r"partnership)\s+with|jointly\s+with|together\s+with|working\s+(?:closely\s+)?with|with\s+the\s+(?:assistance|support|"
     r"participation|cooperation)\s+of)\s+",
     re.I,
 )

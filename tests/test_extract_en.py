@@ -118,6 +118,18 @@ def test_consultation_between_subject_and_modal():
                                  ("the Secretary of Labor", "cooperate", "issue guidance")}
 
 
+def test_working_with_between_subject_and_modal_is_cooperation_but_not_inside_a_duty():
+    # "other agencies" names no one, as after "in consultation with"
+    text = ("The Secretary of Commerce, working with the Council and other agencies, shall assist States "
+            "in promoting heritage tourism. The Office is responsible for working with the agencies to "
+            "ensure compliance.")
+    assert _rows(_doc(text)) == {
+        ("The Secretary of Commerce", "responsible", "assist States in promoting heritage tourism"),
+        ("the Council", "cooperate", "assist States in promoting heritage tourism"),
+        ("The Office", "responsible", "working with the agencies to ensure compliance"),
+    }
+
+
 def test_deadline_inside_after_modal_is_cut_out():
     text = ("The Attorney General shall, within 90 days of the date of this order, submit a report "
             "to the President.")
