@@ -8,19 +8,19 @@ a. bare ``jieba.cut`` over the decoded text of every page (jieba's own
    two processes: the speed-up this machine gives a job that needs nothing
    but two cores (the ceiling for ``extract``'s own),
 b. ``obligations extract`` with ``--jobs 1`` and ``--jobs 2`` (fresh result
-   cache each time, so everything is computed), as a subprocess, sampling the
-   peak resident memory of its whole process tree,
-c. an incremental re-run after one page changed (the cache from b),
+   cache each time, so everything is computed), as a subprocess, unobserved,
+c. the same runs once more, sampling the peak memory of the whole process
+   tree (a sampler would take CPU from a two-process run, so these runs are
+   not the timed ones),
+d. an incremental re-run after one page changed (the cache from c),
 
 (a and b in interleaved rounds, ``--rounds``, the medians reported: this
 machine's speed drifts from minute to minute) and writes MB/s, the ratio
 extract/jieba (strict: all of ``extract`` against the time inside ``jieba.cut``
 alone; and process against process), the 1 -> 2 process speed-up, peak memory
 of the process tree (RSS summed, and PSS, which counts the pages forked
-workers share once; sampled cheaply, so that the sampler takes next to
-nothing from the processes it watches) and the incremental time to a JSON
-file.  Ratios, not absolute times, are what to
-compare across machines.
+workers share once) and the incremental time to a JSON file.  Ratios, not
+absolute times, are what to compare across machines.
 
     python benchmarks/bench.py --mb 8 --mb 200 --out benchmarks/results.json
 """
@@ -98,19 +98,23 @@ def _tree_pss(procs: list[psutil.Process]) -> int:
     return pss
 
 
-def run_tree(cmd: list[str], cwd: Path, interval: float = 0.05,
+def run_tree(cmd: list[str], cwd: Path, sample: bool = True, interval: float = 0.05,
              pss_interval: float = 1.0) -> tuple[float, float, int, float, float, float]:
     """Run a command; its wall time, the peak RSS (MB) of its process tree, its exit code,
     the CPU seconds of the tree (user + system, all processes), its peak PSS (MB) and the
     CPU seconds this sampler used.
 
-    The sampler shares the cores with the command, so it must stay cheap: with both cores
-    busy (``--jobs 2``), whatever it uses is taken from the workers.  RSS is read every
-    ``interval`` seconds, the process list and PSS (expensive) only every ``pss_interval``.
+    The sampler shares the cores with the command: with both cores busy (``--jobs 2``),
+    whatever it uses is taken from the workers (0.12 CPU seconds a run on 8 MB, most of
+    it reading PSS), while a one-process run leaves it a core of its own.  So timed runs
+    are not sampled (``sample=False``: memory and sampler figures are 0) and memory is
+    measured in runs of its own.  RSS is read every ``interval`` seconds, the process list
+    and PSS (expensive) only every ``pss_interval``.
 
     Args:
         cmd: the command.
         cwd: where to run it (the code snapshot: ``python -m pipeline.cli`` imports from there).
+        sample: whether to sample memory.
         interval: seconds between RSS samples.
         pss_interval: seconds between PSS samples (and process-list refreshes).
     """
@@ -120,25 +124,27 @@ def run_tree(cmd: list[str], cwd: Path, interval: float = 0.05,
     own = time.process_time()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    ps = psutil.Process(proc.pid)
-    procs: list[psutil.Process] = [ps]
     peak = peak_pss = 0
-    next_slow = 0.0
-    while proc.poll() is None:
-        now = time.perf_counter()
-        if now >= next_slow:
-            try:
-                procs = [ps, *ps.children(recursive=True)]
-            except psutil.Error:
-                pass
-            peak_pss = max(peak_pss, _tree_pss(procs))
-            # Early on, refresh often: the workers are forked within the first second or so.
-            next_slow = now + (0.25 if now - start < 2 else pss_interval)
-        peak = max(peak, _tree_rss(procs))
-        time.sleep(interval)
+    if sample:
+        ps = psutil.Process(proc.pid)
+        procs: list[psutil.Process] = [ps]
+        next_slow = 0.0
+        while proc.poll() is None:
+            now = time.perf_counter()
+            if now >= next_slow:
+                try:
+                    procs = [ps, *ps.children(recursive=True)]
+                except psutil.Error:
+                    pass
+                peak_pss = max(peak_pss, _tree_pss(procs))
+                # Early on, refresh often: the workers are forked within the first second or so.
+                next_slow = now + (0.25 if now - start < 2 else pss_interval)
+            peak = max(peak, _tree_rss(procs))
+            time.sleep(interval)
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    proc.wait()
     wall = time.perf_counter() - start
     sampler = time.process_time() - own
-    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
     if proc.returncode:
         print(err, file=sys.stderr)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -238,16 +244,13 @@ def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang:
             cache = work / f"cache-{lang}{mb:g}-j{n}"
             shutil.rmtree(cache, ignore_errors=True)
             load = os.getloadavg()[0]
-            wall, peak, rc, cpu, pss, sampler = run_tree(
+            wall, _, rc, cpu, _, _ = run_tree(
                 base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs", str(n), "--cache-dir", str(cache)],
-                src)
+                src, sample=False)
             record["extract"][f"jobs{n}"] = {"seconds": round(wall, 2), "mb_s": round(size_mb / wall, 3),
-                                             "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak),
-                                             "peak_pss_mb": round(pss), "exit": rc,
-                                             "sampler_cpu_seconds": round(sampler, 2),
+                                             "cpu_seconds": round(cpu, 1), "exit": rc,
                                              "load_avg_before": round(load, 2)}
-            print(f"  {mb:g} MB round {r + 1} jobs={n}: {wall:.1f}s {size_mb / wall:.3f} MB/s peak {peak:.0f} MB",
-                  file=sys.stderr)
+            print(f"  {mb:g} MB round {r + 1} jobs={n}: {wall:.1f}s {size_mb / wall:.3f} MB/s", file=sys.stderr)
         one = record["extract"][f"jobs{jobs[0]}"]
         # The strict ratio: all of `extract` (interpreter start-up, imports, dictionaries,
         # decoding, writing the tables) against the time spent inside `jieba.cut` alone.
@@ -276,6 +279,17 @@ def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang:
             res["each_round"] = [{k: v for k, v in e.items() if k.startswith(("ratio", "speedup"))}
                                  | {"machine_speedup_1_to_2": e["jieba_cut"]["speedup_1_to_2"]} for e in each]
         save(res)
+    # Peak memory, in runs of their own: sampling it would slow the timed two-process runs.
+    for n in jobs:
+        cache = work / f"cache-{lang}{mb:g}-j{n}"
+        shutil.rmtree(cache, ignore_errors=True)
+        wall, peak, rc, _, pss, sampler = run_tree(
+            base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs", str(n), "--cache-dir", str(cache)], src)
+        res["extract"][f"jobs{n}"].update(peak_rss_mb=round(peak), peak_pss_mb=round(pss),
+                                          sampled_run_seconds=round(wall, 2), sampler_cpu_seconds=round(sampler, 2))
+        res["extract"][f"jobs{n}"]["exit"] = max(res["extract"][f"jobs{n}"]["exit"], rc)
+        print(f"  {mb:g} MB memory jobs={n}: peak {peak:.0f} MB RSS, {pss:.0f} MB PSS", file=sys.stderr)
+    save(res)
     # Incremental: change one page, re-run on the warm cache of the first run.
     page = sorted(p for p in cdir.iterdir() if p.suffix == ".txt")[0]
     original = page.read_bytes()
