@@ -284,9 +284,11 @@ def bench_size(mb: float, work: Path, params: str | None, jobs: list[int], lang:
         cache = work / f"cache-{lang}{mb:g}-j{n}"
         shutil.rmtree(cache, ignore_errors=True)
         wall, peak, rc, _, pss, sampler = run_tree(
-            base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs", str(n), "--cache-dir", str(cache)], src)
+            base + ["--out", str(work / f"out-{lang}{mb:g}-j{n}"), "--jobs", str(n), "--cache-dir", str(cache)],
+            src)
         res["extract"][f"jobs{n}"].update(peak_rss_mb=round(peak), peak_pss_mb=round(pss),
-                                          sampled_run_seconds=round(wall, 2), sampler_cpu_seconds=round(sampler, 2))
+                                          sampled_run_seconds=round(wall, 2),
+                                          sampler_cpu_seconds=round(sampler, 2))
         res["extract"][f"jobs{n}"]["exit"] = max(res["extract"][f"jobs{n}"]["exit"], rc)
         print(f"  {mb:g} MB memory jobs={n}: peak {peak:.0f} MB RSS, {pss:.0f} MB PSS", file=sys.stderr)
     save(res)

@@ -27,10 +27,11 @@ Patterns (method names in brackets):
    ``(Responsible: X; continuous progress)``; the duty is the task before the
    tag on its line.
 
-``in consultation / coordination / cooperation with Y`` (or ``working with Y``) in the subject or at
-either edge of the duty makes Y ``cooperate`` on the same duty.  A deadline at
-either edge of the duty (``shall, within 90 days of …, submit``) is attached
-and cut out of the duty; one in the middle is attached and left in place.
+``in consultation / coordination / cooperation with Y`` (or ``working with Y``)
+in the subject or at either edge of the duty makes Y ``cooperate`` on the
+same duty.  A deadline at either edge of the duty (``shall, within 90 days of
+…, submit``) is attached and cut out of the duty; one in the middle is
+attached and left in place.
 
 Not obligations: pronoun subjects (``It``, ``We``, ``This order``) — a ``We
 will …`` inside a function list is already part of the item that holds it —,
@@ -133,8 +134,8 @@ _ASIDE = re.compile(
 _CONJOINED = re.compile(r"(?:,\s*|\s+)(?:and|or|but|then)(?:\s+(?:also|then))?\s*$")
 _COOP = re.compile(
     r"\b(?:in\s+(?:close\s+)?(?:consultation|coordination|cooperation|collaboration|conjunction|"
-    r"partnership)\s+with|jointly\s+with|together\s+with|working\s+(?:closely\s+)?with|with\s+the\s+(?:assistance|support|"
-    r"participation|cooperation)\s+of)\s+",
+    r"partnership)\s+with|jointly\s+with|together\s+with|working\s+(?:closely\s+)?with|"
+    r"with\s+the\s+(?:assistance|support|participation|cooperation)\s+of)\s+",
     re.I,
 )
 _PRESENT = re.compile(
