@@ -134,8 +134,10 @@ _ORG_LINE = re.compile(r"^[\u4e00-\u9fff\s（）()]{2,20}(?:部|委|厅|局|办|
 _MARKER = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|"
                      r"第[一二三四五六七八九十百\d]+[章节条]|\(?[a-z]\)|Sec(?:tion|\.)\s*\d)")
 _TITLE_WORDS = ("关于", "關於")
-_TITLE_ENDS = ("通知", "意见", "决定", "方案", "办法", "规划", "规定", "条例", "纲要", "任务", "批复", "复函", "函",
-               "答复", "通报", "公告", "报告", "请示", "决议", "命令", "细则", "预案", "规则")
+# the kinds of document a title names last (…的通知); a title line may also end with 任务
+_DOC_KINDS = ("通知", "意见", "决定", "方案", "办法", "规划", "规定", "条例", "纲要", "批复", "复函", "函",
+              "答复", "通报", "公告", "报告", "请示", "决议", "命令", "细则", "预案", "规则")
+_TITLE_ENDS = (*_DOC_KINDS, "任务")
 _TITLE_OPENINGS = ("Functions", "Main responsibilities", "Notice", "Opinions", "Executive Order", "Division of")
 
 
@@ -144,8 +146,7 @@ def _is_title(text: str) -> bool:
     return any(w in text for w in _TITLE_WORDS) or text.endswith(_TITLE_ENDS) or text.startswith(_TITLE_OPENINGS)
 
 
-_TITLE_END = re.compile(r"(?:通知|意见|决定|方案|办法|规划|规定|条例|纲要|批复|复函|函|答复|通报|公告|报告|请示|"
-                        r"决议|命令|细则|预案|规则)(?:[（(].{1,20}[）)])?$")
+_TITLE_END = re.compile(f"(?:{'|'.join(_DOC_KINDS)})" r"(?:[（(].{1,20}[）)])?$")
 _DOC_NO = re.compile(r"〔\d{4}〕|\[\d{4}\]|第\s*\d+\s*号$")
 _MODAL = re.compile(r"要|负责|牵头|落实|推进|加强|shall|will|must|responsible|To\s+\w+")
 _ADDRESSEE = re.compile(r"^[^。；;]{4,}[、,，][^。；;]*[:：]$")

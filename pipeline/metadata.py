@@ -86,6 +86,7 @@ def _search_with(rx: re.Pattern[str], text: str, needles: tuple[str, ...], fold:
     hay = text.lower() if fold else text
     return rx.search(text) if any(n in hay for n in needles) else None
 
+
 # ------------------------------------------------------------- doc numbers
 _OPEN = "〔\\[［(（【"
 _CLOSE = "〕\\]］)）】"
